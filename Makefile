@@ -1,0 +1,46 @@
+# rfmlab: `make run` and `make test` work on a fresh clone (they create .venv and install into it).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint ui bench clean-store help
+
+help:
+	@echo "make run    - install into .venv and run the main job on the embedded default dataset"
+	@echo "make test   - install with dev extras and run the whole test suite"
+	@echo "make ui     - open the MLflow UI on mlruns/mlflow.db (http://127.0.0.1:5000)"
+	@echo "make lint   - ruff check"
+	@echo "make bench  - run the benchmarks in benchmarks/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@ $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rfmlab $(ARGS)
+
+test: $(DEVSTAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check .
+
+ui: $(STAMP)
+	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000
+
+bench: $(DEVSTAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean-store:
+	rm -rf mlruns/mlflow.db mlruns/artifacts mlruns/.hydra mlruns/optuna.db

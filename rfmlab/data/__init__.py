@@ -1,0 +1,1 @@
+"""Data stage: canonical schema, loaders (file or synthetic) and cleaning."""

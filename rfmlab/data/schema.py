@@ -1,0 +1,39 @@
+"""The canonical transaction schema every loader produces and every later stage reads.
+
+One row is one transaction line (an invoice line or a trade):
+
+- ``customer_id`` (str): who bought.
+- ``invoice_id`` (str): groups lines into one purchase; frequency counts distinct invoices.
+- ``timestamp`` (datetime): when.
+- ``amount`` (float): the line's value, negative for a return line.
+- ``is_return`` (bool): a cancellation / return line.
+"""
+
+import polars as pl
+
+CUSTOMER = "customer_id"
+INVOICE = "invoice_id"
+TIMESTAMP = "timestamp"
+AMOUNT = "amount"
+IS_RETURN = "is_return"
+PRICE = "price"
+
+CANONICAL_SCHEMA: dict[str, pl.DataType] = {
+    CUSTOMER: pl.String(),
+    INVOICE: pl.String(),
+    TIMESTAMP: pl.Datetime("us"),
+    AMOUNT: pl.Float64(),
+    IS_RETURN: pl.Boolean(),
+}
+
+# The customer table (features.rfm output) in column order.
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "recency",
+    "frequency",
+    "monetary",
+    "tenure_days",
+    "avg_order_value",
+    "return_rate",
+]
+FEATURE_COLUMNS = CUSTOMER_COLUMNS[1:]

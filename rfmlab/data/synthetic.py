@@ -1,0 +1,195 @@
+"""Deterministic, seeded synthetic transaction logs: the embedded default data.
+
+Two kinds, shaped like the files users bring:
+
+- ``ecommerce``: invoice lines like UCI Online Retail (InvoiceNo with ``C`` cancellations, StockCode,
+  Description, Quantity incl. returns, InvoiceDate over about a year, UnitPrice, CustomerID with some
+  missing, Country), plus a little dirt (zero prices, exact duplicate lines).
+- ``stock_market``: a broker's customer trade log (AccountID, TradeID, TradeTime, Symbol, Side,
+  Quantity, Price, Fee).
+
+Customers are drawn from archetypes (loyal, regular, new, churned, one-off, big spender) with
+heavy-tailed activity and spend, so real segments exist. Same arguments, same frame, byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+
+START = datetime(2010, 12, 1)
+
+
+@dataclass(frozen=True)
+class Archetype:
+    name: str
+    weight: float
+    start: tuple[float, float]  # first active day as a fraction of the period (uniform range)
+    span: tuple[float, float]  # active span as a fraction of what remains
+    rate: float  # median purchases per 30 active days (lognormal around it)
+    spend: float  # median basket scale (lognormal around it)
+    return_prob: float  # chance that a purchase is (partly) cancelled later
+
+
+ARCHETYPES = (
+    Archetype("loyal", 0.12, (0.0, 0.25), (0.9, 1.0), 3.0, 2.0, 0.04),
+    Archetype("regular", 0.25, (0.0, 0.5), (0.6, 1.0), 0.8, 1.0, 0.03),
+    Archetype("new", 0.15, (0.8, 0.97), (1.0, 1.0), 1.0, 0.8, 0.02),
+    Archetype("churned", 0.25, (0.0, 0.4), (0.1, 0.4), 0.7, 0.8, 0.05),
+    Archetype("one_off", 0.18, (0.0, 0.95), (0.0, 0.02), 0.1, 0.6, 0.02),
+    Archetype("big_spender", 0.05, (0.0, 0.6), (0.5, 1.0), 1.2, 8.0, 0.10),
+)
+
+COUNTRIES = np.array(["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium"])
+COUNTRY_P = np.array([0.88, 0.03, 0.03, 0.02, 0.015, 0.015, 0.01])
+SYMBOLS = np.array(
+    ["AAPL", "MSFT", "AMZN", "GOOG", "TSLA", "NVDA", "META", "JPM", "V", "XOM", "KO", "PEP", "SPY", "QQQ"]
+)
+
+
+def _customers(rng: np.random.Generator, n_customers: int, days: int):
+    """Per customer: archetype index, first day, active span (days), purchase count, spend scale."""
+    weights = np.array([a.weight for a in ARCHETYPES])
+    kind = rng.choice(len(ARCHETYPES), size=n_customers, p=weights / weights.sum())
+    lo = np.array([a.start[0] for a in ARCHETYPES])[kind]
+    hi = np.array([a.start[1] for a in ARCHETYPES])[kind]
+    first = (rng.uniform(lo, hi) * days).astype(int)
+    s_lo = np.array([a.span[0] for a in ARCHETYPES])[kind]
+    s_hi = np.array([a.span[1] for a in ARCHETYPES])[kind]
+    span = np.maximum(1, (rng.uniform(s_lo, s_hi) * (days - 1 - first)).astype(int))
+    rate = np.array([a.rate for a in ARCHETYPES])[kind] * rng.lognormal(0.0, 0.6, n_customers)
+    n_purchases = 1 + rng.poisson(rate * span / 30.0)
+    spend = np.array([a.spend for a in ARCHETYPES])[kind] * rng.lognormal(0.0, 0.7, n_customers)
+    ret_p = np.array([a.return_prob for a in ARCHETYPES])[kind]
+    return kind, first, span, n_purchases, spend, ret_p
+
+
+def _purchase_times(rng, first, span, n_purchases, open_hour=8, close_hour=20):
+    """One timestamp per purchase, uniform over each customer's active span, in opening hours."""
+    owner = np.repeat(np.arange(len(first)), n_purchases)
+    day = first[owner] + (rng.random(owner.size) * span[owner]).astype(int)
+    seconds = rng.integers(open_hour * 3600, close_hour * 3600, owner.size)
+    ts = np.datetime64(START, "s") + (day.astype("int64") * 86400 + seconds).astype("timedelta64[s]")
+    order = np.lexsort((ts, owner))
+    return owner[order], ts[order]
+
+
+def ecommerce(
+    n_customers: int = 5000,
+    seed: int = 42,
+    days: int = 374,
+    n_products: int = 800,
+    guest_share: float = 0.2,
+    dirty_share: float = 0.005,
+) -> pl.DataFrame:
+    """UCI-Online-Retail-shaped invoice lines for ``n_customers`` customers (plus guest rows)."""
+    rng = np.random.default_rng(seed)
+    kind, first, span, n_purchases, spend, ret_p = _customers(rng, n_customers, days)
+    owner, ts = _purchase_times(rng, first, span, n_purchases)
+    n_inv = owner.size
+
+    # guest invoices: no CustomerID, like the 25% of UCI rows without one
+    n_guest = int(n_inv * guest_share / (1 - guest_share))
+    g_sec = rng.integers(0, days, n_guest) * 86400 + rng.integers(8 * 3600, 20 * 3600, n_guest)
+    g_ts = np.datetime64(START, "s") + g_sec.astype("timedelta64[s]")
+    inv_owner = np.concatenate([owner, np.full(n_guest, -1)])
+    inv_ts = np.concatenate([ts, g_ts])
+    inv_spend = np.concatenate([spend[owner], rng.lognormal(-0.3, 0.5, n_guest)])
+    order = np.argsort(inv_ts, kind="stable")
+    inv_owner, inv_ts, inv_spend = inv_owner[order], inv_ts[order], inv_spend[order]
+    inv_no = (536365 + np.arange(inv_owner.size)).astype(str)
+
+    # products: Zipf-ish popularity, lognormal unit prices
+    pop = 1.0 / np.arange(1, n_products + 1) ** 0.9
+    codes = np.array([f"{85000 + i}" + ("" if i % 7 else "B") for i in range(n_products)])
+    prices = np.round(rng.lognormal(1.0, 0.8, n_products), 2)
+    descriptions = np.array([f"PRODUCT {i:04d}" for i in range(n_products)])
+
+    n_lines = 1 + rng.poisson(6 * np.sqrt(inv_spend))
+    line_inv = np.repeat(np.arange(inv_owner.size), n_lines)
+    prod = rng.choice(n_products, size=line_inv.size, p=pop / pop.sum())
+    qty = np.maximum(1, np.round(rng.lognormal(1.2, 0.9, line_inv.size) * np.sqrt(inv_spend[line_inv])))
+    qty = qty.astype(np.int64)
+
+    # cancellations: a later C-invoice taking back some lines of a purchase
+    cust_inv = inv_owner >= 0
+    p_ret = np.where(cust_inv, ret_p[np.maximum(inv_owner, 0)], 0.01)
+    cancelled = rng.random(inv_owner.size) < p_ret
+    back = cancelled[line_inv] & (rng.random(line_inv.size) < 0.6)
+    c_line = np.flatnonzero(back)
+    c_ts = inv_ts[line_inv[c_line]] + rng.integers(3600, 20 * 86400, c_line.size).astype("timedelta64[s]")
+    c_ts = np.minimum(c_ts, np.datetime64(START, "s") + np.timedelta64(days * 86400 - 1, "s"))
+    c_no = np.char.add("C", (600000 + line_inv[c_line]).astype(str))
+
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": np.concatenate([inv_no[line_inv], c_no]),
+            "StockCode": codes[np.concatenate([prod, prod[c_line]])],
+            "Description": descriptions[np.concatenate([prod, prod[c_line]])],
+            "Quantity": np.concatenate([qty, -np.maximum(1, qty[c_line] // rng.integers(1, 3, c_line.size))]),
+            "InvoiceDate": np.concatenate([inv_ts[line_inv], c_ts]).astype("datetime64[us]"),
+            "UnitPrice": prices[np.concatenate([prod, prod[c_line]])],
+            "_owner": np.concatenate([inv_owner[line_inv], inv_owner[line_inv[c_line]]]),
+        }
+    )
+    country_of = COUNTRIES[rng.choice(len(COUNTRIES), size=n_customers, p=COUNTRY_P)]
+    owners = lines["_owner"].to_numpy()
+    guest_country = COUNTRIES[rng.choice(len(COUNTRIES), size=owners.size, p=COUNTRY_P)]
+    lines = lines.with_columns(
+        pl.Series("CustomerID", np.where(owners >= 0, 12346 + owners, -1)).replace(-1, None),
+        pl.Series("Country", np.where(owners >= 0, country_of[np.maximum(owners, 0)], guest_country)),
+    ).drop("_owner")
+
+    # dirt: zero prices and exact duplicate lines, as in the real file
+    n_dirty = int(lines.height * dirty_share)
+    zero = rng.choice(lines.height, n_dirty, replace=False)
+    lines = lines.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in(zero)).then(0.0).otherwise(pl.col("UnitPrice")).alias("UnitPrice")
+    )
+    dup = lines[np.sort(rng.choice(lines.height, n_dirty, replace=False))]
+    lines = pl.concat([lines, dup]).sort("InvoiceDate", "InvoiceNo", maintain_order=True)
+    return lines.select(
+        "InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"
+    )
+
+
+def stock_market(n_customers: int = 5000, seed: int = 42, days: int = 365) -> pl.DataFrame:
+    """A broker's customer trade log: one row per trade."""
+    rng = np.random.default_rng(seed)
+    kind, first, span, n_purchases, spend, _ = _customers(rng, n_customers, days)
+    owner, ts = _purchase_times(rng, first, span, n_purchases, open_hour=9, close_hour=17)
+    n = owner.size
+    sym = rng.choice(SYMBOLS.size, size=n, p=np.linspace(2, 1, SYMBOLS.size) / np.linspace(2, 1, SYMBOLS.size).sum())
+    base = np.linspace(40, 600, SYMBOLS.size)
+    price = np.round(base[sym] * rng.lognormal(0.0, 0.1, n), 2)
+    qty = np.maximum(1, np.round(rng.lognormal(2.5, 1.0, n) * spend[owner] * 50 / base[sym])).astype(np.int64)
+    side = np.where(rng.random(n) < 0.55, "BUY", "SELL")
+    fee = np.round(np.maximum(1.0, 0.0005 * qty * price), 2)
+    return pl.DataFrame(
+        {
+            "AccountID": np.char.add("AC", (100000 + owner).astype(str)),
+            "TradeID": np.char.add("T", (1 + np.arange(n)).astype(str)),
+            "TradeTime": ts.astype("datetime64[us]"),
+            "Symbol": SYMBOLS[sym],
+            "Side": side,
+            "Quantity": qty,
+            "Price": price,
+            "Fee": fee,
+        }
+    ).sort("TradeTime", "TradeID", maintain_order=True)
+
+
+GENERATORS = {"ecommerce": ecommerce, "stock_market": stock_market}
+
+
+def generate(kind: str, **params) -> pl.DataFrame:
+    if kind not in GENERATORS:
+        from rfmlab.errors import ConfigError
+
+        raise ConfigError(f"unknown synthetic kind {kind!r}; use one of {sorted(GENERATORS)}")
+    return GENERATORS[kind](**params)
+
+

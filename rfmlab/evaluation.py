@@ -1,0 +1,97 @@
+"""Cluster quality on a fixed evaluation sample, the same metric names for every algorithm.
+
+``Evaluator(X, sample_size, seed)`` draws one seeded sample of customers (all of them when fewer than
+``sample_size``) and scores every labelling on it, so runs and search trials are compared fairly.
+
+Noise (label ``-1``, from DBSCAN and HDBSCAN) is left out of ``silhouette``, ``davies_bouldin`` and
+``calinski_harabasz``: they describe the clusters found; ``noise_fraction`` says how much was left out.
+With fewer than 2 clusters among the non-noise points these three are NaN.
+
+The silhouette is exact (equal to ``sklearn.metrics.silhouette_score`` on the sample): the sample's
+pairwise distances are computed once, and each labelling costs one matrix product, which makes a
+search's many trials cheap.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, pairwise_distances
+
+METRICS = (
+    "silhouette",
+    "davies_bouldin",
+    "calinski_harabasz",
+    "n_clusters",
+    "noise_fraction",
+    "min_cluster_share",
+    "max_cluster_share",
+)
+DIRECTION = {"silhouette": "maximize", "davies_bouldin": "minimize", "calinski_harabasz": "maximize"}
+
+
+class Evaluator:
+    def __init__(self, X: np.ndarray, sample_size: int = 10_000, seed: int = 0):
+        self.X = np.asarray(X, dtype=float)
+        n = len(self.X)
+        if sample_size and n > sample_size:
+            rng = np.random.default_rng(seed)
+            self.sample = np.sort(rng.choice(n, size=sample_size, replace=False))
+        else:
+            self.sample = np.arange(n)
+        self._dist: np.ndarray | None = None
+
+    @property
+    def distances(self) -> np.ndarray:
+        if self._dist is None:
+            self._dist = pairwise_distances(self.X[self.sample]).astype(np.float32)
+        return self._dist
+
+    def silhouette(self, labels: np.ndarray) -> float:
+        """Mean silhouette of the non-noise sample points (sklearn's definition, exact)."""
+        lab = np.asarray(labels)[self.sample]
+        keep = lab >= 0
+        ids, inv = np.unique(lab[keep], return_inverse=True)
+        k = len(ids)
+        if k < 2 or k >= keep.sum():
+            return math.nan
+        D = self.distances if keep.all() else self.distances[np.ix_(keep, keep)]
+        onehot = np.zeros((len(inv), k), dtype=np.float32)
+        onehot[np.arange(len(inv)), inv] = 1.0
+        sums = (D @ onehot).astype(np.float64)  # distance from each point to each cluster, summed
+        sizes = onehot.sum(0).astype(np.float64)
+        own = sizes[inv]
+        a = sums[np.arange(len(inv)), inv] / np.maximum(own - 1, 1)
+        means = sums / sizes
+        means[np.arange(len(inv)), inv] = np.inf
+        b = means.min(1)
+        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+        return float(np.nan_to_num(s).mean())
+
+    def score(self, labels: np.ndarray) -> dict[str, float]:
+        labels = np.asarray(labels)
+        n = len(labels)
+        keep = labels >= 0
+        ids, sizes = np.unique(labels[keep], return_counts=True)
+        k = len(ids)
+        out = {
+            "n_clusters": float(k),
+            "noise_fraction": float(1 - keep.mean()) if n else math.nan,
+            "min_cluster_share": float(sizes.min() / n) if k else 0.0,
+            "max_cluster_share": float(sizes.max() / n) if k else 0.0,
+            "silhouette": math.nan,
+            "davies_bouldin": math.nan,
+            "calinski_harabasz": math.nan,
+        }
+        if 2 <= k < keep.sum():
+            Xk, lk = self.X[keep], labels[keep]
+            out["silhouette"] = self.silhouette(labels)
+            out["davies_bouldin"] = float(davies_bouldin_score(Xk, lk))
+            out["calinski_harabasz"] = float(calinski_harabasz_score(Xk, lk))
+        return out
+
+
+def cluster_sizes(labels: np.ndarray) -> dict[int, int]:
+    ids, counts = np.unique(np.asarray(labels), return_counts=True)
+    return {int(i): int(c) for i, c in zip(ids, counts, strict=True)}

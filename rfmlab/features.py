@@ -1,0 +1,66 @@
+"""RFM features per customer, in polars.
+
+- ``recency``: days from the analysis date (default: the day after the last transaction) back to the
+  customer's last purchase, counted in calendar days (a purchase on the last day gives 1).
+- ``frequency``: distinct purchase invoices (trades, for a broker log); returns do not count.
+- ``monetary``: net amount, purchases minus returns kept by cleaning.
+- ``tenure_days``: days from the first purchase to the analysis date.
+- ``avg_order_value``: monetary / frequency.
+- ``return_rate``: returned value / purchased value, clipped to [0, 1] (0 when returns were dropped).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from rfmlab.data import schema as S
+from rfmlab.errors import ConfigError
+
+
+def default_analysis_date(tx: pl.DataFrame) -> date:
+    return tx[S.TIMESTAMP].max().date() + timedelta(days=1)
+
+
+def parse_date(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as e:
+        raise ConfigError(f"analysis date {value!r} is not an ISO date; use YYYY-MM-DD") from e
+
+
+def rfm(tx: pl.DataFrame, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
+    """Customer table (``schema.CUSTOMER_COLUMNS``), sorted by customer id, and the analysis date used.
+
+    Transactions after the analysis date are ignored, so a past date reproduces a past snapshot.
+    """
+    as_of = parse_date(analysis_date) or default_analysis_date(tx)
+    lf = tx.lazy().filter(pl.col(S.TIMESTAMP) < datetime.combine(as_of, datetime.min.time()))
+    buy = ~pl.col(S.IS_RETURN)
+    day = pl.col(S.TIMESTAMP).dt.date()
+    out = (
+        lf.group_by(S.CUSTOMER)
+        .agg(
+            day.filter(buy).max().alias("_last"),
+            day.filter(buy).min().alias("_first"),
+            pl.col(S.INVOICE).filter(buy).n_unique().alias("frequency"),
+            pl.col(S.AMOUNT).sum().alias("monetary"),
+            pl.col(S.AMOUNT).filter(buy).sum().alias("_bought"),
+            (-pl.col(S.AMOUNT).filter(~buy)).sum().alias("_returned"),
+        )
+        .filter(pl.col("frequency") > 0)
+        .with_columns(
+            (pl.lit(as_of) - pl.col("_last")).dt.total_days().cast(pl.Int64).alias("recency"),
+            (pl.lit(as_of) - pl.col("_first")).dt.total_days().cast(pl.Int64).alias("tenure_days"),
+            (pl.col("monetary") / pl.col("frequency")).alias("avg_order_value"),
+            (pl.col("_returned") / pl.col("_bought")).clip(0.0, 1.0).fill_nan(0.0).alias("return_rate"),
+            pl.col("frequency").cast(pl.Int64),
+        )
+        .select(S.CUSTOMER_COLUMNS)
+        .sort(S.CUSTOMER)
+        .collect()
+    )
+    return out, as_of
