@@ -94,8 +94,12 @@ def run(cfg: dict, config_yaml: str) -> dict:
                 handle.log_metrics({"rows_in": out.rows_in, "rows_out": out.rows_out})
 
         prep = pipeline.prepare(
-            cfg["dataset"], cfg["features"], int(cfg["evaluation"]["sample_size"]), seed,
-            stage=console.stage, on_stage=on_stage,
+            cfg["dataset"],
+            cfg["features"],
+            int(cfg["evaluation"]["sample_size"]),
+            seed,
+            stage=console.stage,
+            on_stage=on_stage,
         )
         handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
         fit = pipeline.fit(prep, algo, params, seed, stage=console.stage)
@@ -111,7 +115,10 @@ def run(cfg: dict, config_yaml: str) -> dict:
             "features": f"{cfg['features']['name']}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
             "algorithm": f"{algo} {params}",
         },
-        {k: fit.metrics[k] for k in ("n_clusters", "silhouette", "davies_bouldin", "calinski_harabasz", "noise_fraction")},
+        {
+            k: fit.metrics[k]
+            for k in ("n_clusters", "silhouette", "davies_bouldin", "calinski_harabasz", "noise_fraction")
+        },
         [
             f"[bold]run[/] {handle.run_id} in experiment '{experiment}'",
             f"[bold]open the UI[/]  make ui   [dim](mlflow ui --backend-store-uri {uri})[/]",

@@ -87,7 +87,16 @@ def prepare(
     with stage("transform"):
         pipe, X = transforms.fit_transform(steps, customers.select(columns).to_numpy())
     return Prepared(
-        spec, digest, tx, report, customers, as_of, columns, list(steps), pipe, X,
+        spec,
+        digest,
+        tx,
+        report,
+        customers,
+        as_of,
+        columns,
+        list(steps),
+        pipe,
+        X,
         evaluation.Evaluator(X, sample_size, seed),
     )
 

@@ -47,7 +47,10 @@ def scatter3d_png(customers: pl.DataFrame, names=None, max_points: int = 5000, s
         if m.any():
             ax.scatter(
                 *(np.log1p(df[col].to_numpy()[m]) for col in RFM),
-                s=6, alpha=0.6, color=colors[c], label=label_names[c],
+                s=6,
+                alpha=0.6,
+                color=colors[c],
+                label=label_names[c],
             )
     ax.set_xlabel("log1p(recency, days)")
     ax.set_ylabel("log1p(frequency)")
@@ -72,14 +75,20 @@ def scatter3d_html(customers: pl.DataFrame, names=None, max_points: int = 5000, 
         sub = df.filter(pl.Series(m))
         fig.add_trace(
             go.Scatter3d(
-                x=sub["recency"], y=sub["frequency"], z=sub["monetary"], mode="markers", name=label_names[c],
+                x=sub["recency"],
+                y=sub["frequency"],
+                z=sub["monetary"],
+                mode="markers",
+                name=label_names[c],
                 marker={"size": 2.5, "color": colors[c], "opacity": 0.7},
                 text=sub["customer_id"],
                 hovertemplate="customer %{text}<br>R %{x} d<br>F %{y}<br>M %{z:,.2f}<extra></extra>",
             )
         )
     fig.update_layout(
-        title="Customers in RFM space (log axes)", height=700, legend={"itemsizing": "constant"},
+        title="Customers in RFM space (log axes)",
+        height=700,
+        legend={"itemsizing": "constant"},
         scene={
             "xaxis": {"title": "recency (days)", "type": "log"},
             "yaxis": {"title": "frequency", "type": "log"},
@@ -112,7 +121,14 @@ def rfm_boxplots(customers: pl.DataFrame, names=None):
     for ax, col in zip(axes, RFM, strict=True):
         vals = customers[col].to_numpy()
         data = [vals[labels == c] for c in ids]
-        bp = ax.boxplot(data, vert=False, patch_artist=True, showfliers=False, widths=0.6)
+        bp = ax.boxplot(
+            data,
+            orientation="horizontal",
+            patch_artist=True,
+            showfliers=False,
+            widths=0.6,
+            medianprops={"color": "black", "linewidth": 1.5},
+        )
         for patch, c in zip(bp["boxes"], ids, strict=True):
             patch.set_facecolor(colors[c])
             patch.set_alpha(0.75)
@@ -135,21 +151,23 @@ def profile_heatmap(profile: pl.DataFrame, names=None):
     label_names = _names(ids, names)
     M = profile.select(cols).to_numpy().astype(float)
     z = (M - M.mean(0)) / np.where(M.std(0) > 0, M.std(0), 1)
+    lower_is_better = [c in ("recency_median", "return_rate_mean") for c in cols]
+    z[:, lower_is_better] *= -1
     fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 3, 0.5 * len(ids) + 2))
     im = ax.imshow(z, cmap="RdYlGn", aspect="auto", vmin=-2, vmax=2)
-    if "recency_median" in cols:  # low recency is good: flip its colour
-        j = cols.index("recency_median")
-        im.set_array(z)
-        ax.images[0].get_array()[:, j] *= -1
-    ax.set_xticks(range(len(cols)), [c.replace("_median", " (median)").replace("_mean", " (mean)") for c in cols],
-                  rotation=30, ha="right")
+    ax.set_xticks(
+        range(len(cols)),
+        [c.replace("_median", " (median)").replace("_mean", " (mean)") for c in cols],
+        rotation=30,
+        ha="right",
+    )
     ax.set_yticks(range(len(ids)), [label_names[c] for c in ids])
     for i in range(len(ids)):
         for j in range(len(cols)):
             v = M[i, j]
             txt = f"{v:.0%}" if cols[j] in ("share", "revenue_share", "return_rate_mean") else f"{v:,.0f}"
             ax.text(j, i, txt, ha="center", va="center", fontsize=8)
-    ax.set_title("Cluster profiles (colour: better than average = green; recency inverted)")
+    ax.set_title("Cluster profiles (green = better than the average cluster; low recency and returns are better)")
     fig.colorbar(im, ax=ax, label="z-score across clusters")
     fig.tight_layout()
     return fig

@@ -28,6 +28,8 @@ def cluster_profile(customers: pl.DataFrame, cluster_col: str = "cluster") -> pl
             (pl.col("size") / n).alias("share"),
             (pl.col("revenue") / total).alias("revenue_share"),
         )
-        .select(cluster_col, "size", "share", "revenue_share", pl.exclude(cluster_col, "size", "share", "revenue_share"))
+        .select(
+            cluster_col, "size", "share", "revenue_share", pl.exclude(cluster_col, "size", "share", "revenue_share")
+        )
         .sort(cluster_col)
     )

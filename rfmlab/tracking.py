@@ -52,7 +52,7 @@ def _artifact_location(uri: str, name: str) -> str | None:
     """Artifacts of a local SQLite store live beside it under mlruns/artifacts/<experiment>."""
     if not uri.startswith("sqlite:///"):
         return None
-    db = Path(uri[len("sqlite:///"):])
+    db = Path(uri[len("sqlite:///") :])
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
     return (db.parent / "artifacts" / safe).resolve().as_uri()
 

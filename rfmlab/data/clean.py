@@ -83,9 +83,7 @@ def clean(tx: pl.DataFrame, policy: dict | None = None) -> tuple[pl.DataFrame, C
         report.dropped[reason] = before - tx.height
 
     # customers who never bought, or whose returns cancel their purchases, have no RFM profile
-    net = tx.group_by(S.CUSTOMER).agg(
-        pl.col(S.AMOUNT).sum().alias("net"), (~pl.col(S.IS_RETURN)).any().alias("bought")
-    )
+    net = tx.group_by(S.CUSTOMER).agg(pl.col(S.AMOUNT).sum().alias("net"), (~pl.col(S.IS_RETURN)).any().alias("bought"))
     keep = net.filter(pl.col("bought") & (pl.col("net") > 0)).select(S.CUSTOMER)
     before = tx.height
     tx = tx.join(keep, on=S.CUSTOMER, how="semi")

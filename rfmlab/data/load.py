@@ -73,9 +73,7 @@ def read(spec: DatasetSpec) -> pl.DataFrame:
             df = pl.read_excel(path)
         else:
             encoding = "utf8-lossy" if spec.encoding.lower() in ("utf8", "utf-8") else spec.encoding
-            df = pl.read_csv(
-                path, separator=spec.separator, infer_schema=False, encoding=encoding, quote_char='"'
-            )
+            df = pl.read_csv(path, separator=spec.separator, infer_schema=False, encoding=encoding, quote_char='"')
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataError(f"cannot read {path}: {first}; check dataset.separator / dataset.encoding") from e

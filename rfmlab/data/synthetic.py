@@ -191,5 +191,3 @@ def generate(kind: str, **params) -> pl.DataFrame:
 
         raise ConfigError(f"unknown synthetic kind {kind!r}; use one of {sorted(GENERATORS)}")
     return GENERATORS[kind](**params)
-
-

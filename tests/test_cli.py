@@ -1,0 +1,193 @@
+"""End-to-end: the rfmlab CLI into a temporary MLflow store, read back with the MLflow client."""
+
+import json
+from pathlib import Path
+
+import mlflow
+import polars as pl
+import pytest
+from conftest import ROOT, run_cli
+from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.slow
+SMALL = ["dataset.synthetic.n_customers=400", "plots.max_points=500"]
+
+
+def artifacts(client, run_id, path=""):
+    out = []
+    for f in client.list_artifacts(run_id, path):
+        out += artifacts(client, run_id, f.path) if f.is_dir else [f.path]
+    return out
+
+
+def test_run_logs_a_finished_comparable_run(store, tmp_path):
+    res = run_cli(
+        *SMALL, f"tracking.uri={store}", "algorithm=hdbscan", "algorithm.params.min_cluster_size=15", cwd=ROOT
+    )
+    assert res.returncode == 0, res.stderr
+    assert "silhouette" in res.stdout and "workflowType=machine_learning" in res.stdout
+    client = MlflowClient(store)
+    exp = client.get_experiment_by_name("ecommerce")
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert str(tmp_path / "mlruns" / "artifacts") in exp.artifact_location
+    (run,) = client.search_runs([exp.experiment_id])
+    assert run.info.status == "FINISHED"
+    m = run.data.metrics
+    assert {"silhouette", "davies_bouldin", "calinski_harabasz", "n_clusters", "noise_fraction"} <= set(m)
+    assert -1 <= m["silhouette"] <= 1 and m["n_clusters"] >= 2 and 0 <= m["noise_fraction"] < 1
+    p = run.data.params
+    assert p["algorithm.name"] == "hdbscan" and p["algorithm.params.min_cluster_size"] == "15"
+    assert len(p["data.digest"]) == 64 and p["features.transform"] == "['log', 'standard']"
+    assert run.data.tags["rfmlab.version"] and run.data.tags.get("mlflow.source.git.commit")
+    files = set(artifacts(client, run.info.run_id))
+    assert {
+        "config/config.yaml",
+        "data/cleaning_report.json",
+        "tables/customers.parquet",
+        "tables/customers.csv",
+        "tables/profile.csv",
+        "plots/rfm_scatter_3d.png",
+        "plots/rfm_scatter_3d.html",
+        "plots/cluster_sizes.png",
+        "plots/rfm_boxplots.png",
+        "plots/profile_heatmap.png",
+    } <= files
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, tracking_uri=store, dst_path=str(tmp_path / "dl")
+    )
+    customers = pl.read_parquet(f"{local}/tables/customers.parquet")
+    assert customers.height == 400 and customers["customer_id"].n_unique() == 400
+    assert {"recency", "frequency", "monetary", "return_rate", "cluster"} <= set(customers.columns)
+    assert customers["cluster"].n_unique() - (customers["cluster"] == -1).any() == m["n_clusters"]
+    profile = pl.read_csv(f"{local}/tables/profile.csv")
+    assert profile["size"].sum() == 400 and profile["revenue_share"].sum() == pytest.approx(1.0)
+    report = json.loads(Path(local, "data", "cleaning_report.json").read_text())
+    assert report["customers_out"] == 400 and report["rows_in"] - sum(report["dropped"].values()) == report["rows_out"]
+    assert (run.inputs.dataset_inputs[0].dataset.digest or "") in p["data.digest"]
+
+
+def test_bad_override_is_a_one_line_error_with_exit_2(store):
+    res = run_cli(f"tracking.uri={store}", "algorithm=spectral", cwd=ROOT)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and "algorithm" in res.stderr
+
+
+def test_bad_data_fails_the_run_in_mlflow_and_exits_2(store, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("InvoiceNo,Quantity,InvoiceDate,UnitPrice\n1,2,2021-01-01 10:00:00,3.0\n")
+    res = run_cli(f"tracking.uri={store}", f"dataset.path={bad}", cwd=ROOT)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    err_lines = [line for line in res.stderr.splitlines() if "error" in line]
+    assert len(err_lines) == 1 and "'CustomerID'" in err_lines[0] and "InvoiceNo" in err_lines[0]
+    client = MlflowClient(store)
+    (run,) = client.search_runs([client.get_experiment_by_name("ecommerce").experiment_id])
+    assert run.info.status == "FAILED"
+    assert "CustomerID" in run.data.tags["rfmlab.error"]
+    assert "config/config.yaml" in artifacts(client, run.info.run_id)  # logged before the failure: kept
+    assert "error.txt" in artifacts(client, run.info.run_id)
+
+
+def test_multirun_grid_gives_one_run_per_combination_with_one_sweep_id(store):
+    res = run_cli(
+        "-m",
+        *SMALL,
+        "plots.enabled=false",
+        f"tracking.uri={store}",
+        "features=log,standard",
+        "algorithm=kmeans,hdbscan",
+        "algorithm.params.n_clusters=4",
+        cwd=ROOT,
+        timeout=600,
+    )
+    # n_clusters is a kmeans param: composing it into hdbscan is refused up front with exit 2
+    assert res.returncode == 2 and "Could not override 'algorithm.params.n_clusters'" in res.stderr
+    res = run_cli(
+        "-m",
+        *SMALL,
+        "plots.enabled=false",
+        f"tracking.uri={store}",
+        "features=log,standard",
+        "algorithm=kmeans,hdbscan",
+        "tracking.experiment=grid",
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr
+    client = MlflowClient(store)
+    runs = client.search_runs([client.get_experiment_by_name("grid").experiment_id])
+    combos = {(r.data.params["features.name"], r.data.params["algorithm.name"]) for r in runs}
+    assert combos == {("log", "kmeans"), ("log", "hdbscan"), ("standard", "kmeans"), ("standard", "hdbscan")}
+    assert all(r.info.status == "FINISHED" for r in runs)
+    assert len({r.data.tags["rfmlab.sweep_id"] for r in runs}) == 1
+
+
+def test_stock_market_seed_experiment_runs_both_algorithms(store):
+    res = run_cli(
+        "-m",
+        "+experiment=stock_market_seed",
+        *SMALL,
+        "plots.enabled=false",
+        f"tracking.uri={store}",
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr
+    client = MlflowClient(store)
+    runs = client.search_runs([client.get_experiment_by_name("stock_market").experiment_id])
+    by_algo = {r.data.params["algorithm.name"]: r for r in runs}
+    assert set(by_algo) == {"kmeans", "dbscan"}
+    assert by_algo["kmeans"].data.metrics["n_clusters"] == 5
+    assert by_algo["dbscan"].data.params["algorithm.effective_params"] == "{'eps': 0.2, 'min_samples': 5}"
+    assert all(r.data.tags["rfmlab.study"] == "stock_market_seed" for r in runs)
+
+
+def test_mlflow_ui_serves_the_run_and_its_plots(store, tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    res = run_cli(*SMALL, f"tracking.uri={store}", cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    client = MlflowClient(store)
+    (run,) = client.search_runs([client.get_experiment_by_name("ecommerce").experiment_id])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ui = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "ui",
+            "--backend-store-uri",
+            store,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        rid = run.info.run_id
+        with urllib.request.urlopen(f"{base}/api/2.0/mlflow/runs/get?run_id={rid}", timeout=10) as r:
+            got = json.load(r)["run"]
+        assert got["info"]["status"] == "FINISHED"
+        with urllib.request.urlopen(
+            f"{base}/get-artifact?path=plots/rfm_scatter_3d.png&run_uuid={rid}", timeout=10
+        ) as r:
+            assert r.status == 200 and r.read(8) == b"\x89PNG\r\n\x1a\n"
+    finally:
+        ui.terminate()
+        ui.wait(timeout=20)

@@ -1,0 +1,72 @@
+"""Every config option composes, and every composed config builds its objects (lightning-hydra-template style)."""
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from rfmlab import job, models, transforms
+from rfmlab.cli import CONF_DIR
+from rfmlab.data import load
+
+GROUPS = {
+    g: sorted(p.stem for p in (Path(CONF_DIR) / g).glob("*.yaml"))
+    for g in ("dataset", "features", "algorithm", "search", "tracking")
+}
+EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR).parent / "experiments").glob("*.yaml"))
+
+
+def compose_cfg(overrides=()):
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=False)
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_groups_have_the_documented_options():
+    assert GROUPS["dataset"] >= ["ecommerce", "stock_market"]
+    assert GROUPS["features"] == ["log", "log_minmax", "log_standard", "minmax", "standard"]
+    assert GROUPS["algorithm"] == ["agglomerative", "dbscan", "hdbscan", "kmeans"]
+    assert "none" in GROUPS["search"]
+
+
+@pytest.mark.parametrize(
+    "dataset, feats, algorithm",
+    list(itertools.product(GROUPS["dataset"], GROUPS["features"], GROUPS["algorithm"])),
+)
+def test_every_combination_composes_and_builds(dataset, feats, algorithm):
+    cfg = compose_cfg([f"dataset={dataset}", f"features={feats}", f"algorithm={algorithm}"])
+    assert cfg["dataset"]["name"] == dataset and cfg["features"]["name"] == feats
+    load.DatasetSpec.from_dict(cfg["dataset"])
+    transforms.build(cfg["features"]["transform"])
+    models.make(cfg["algorithm"]["name"], job.algorithm_params(cfg), cfg["seed"])
+    assert cfg["tracking"]["experiment"] == cfg["dataset"]["name"]
+
+
+def test_overrides_reach_the_objects():
+    cfg = compose_cfg(
+        ["algorithm=kmeans", "algorithm.params.n_clusters=9", "seed=3", "dataset.synthetic.n_customers=77"]
+    )
+    est = models.make("kmeans", job.algorithm_params(cfg), cfg["seed"])
+    assert est.n_clusters == 9 and est.random_state == 3
+    assert cfg["dataset"]["synthetic"] == {"n_customers": 77, "seed": 3}
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_composes_with_its_question(name):
+    text = (Path(CONF_DIR).parent / "experiments" / f"{name}.yaml").read_text()
+    assert text.startswith("# @package _global_") and "Question:" in text
+    cfg = compose_cfg([f"+experiment={name}"])
+    assert cfg["study"]["name"] == name
+    for algo in ("kmeans", "dbscan", "agglomerative", "hdbscan"):
+        c = compose_cfg([f"+experiment={name}", f"algorithm={algo}"])
+        models.make(algo, job.algorithm_params(c), c["seed"])
+
+
+def test_stock_market_seed_study_pins_the_seed_parameters():
+    cfg = compose_cfg(["+experiment=stock_market_seed"])
+    assert cfg["dataset"]["name"] == "stock_market" and cfg["features"]["transform"] == ["standard"]
+    assert job.algorithm_params(cfg)["n_clusters"] == 5
+    cfg = compose_cfg(["+experiment=stock_market_seed", "algorithm=dbscan"])
+    assert job.algorithm_params(cfg) == {"eps": 0.2, "min_samples": 5}

@@ -1,0 +1,38 @@
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from rfmlab import models
+from rfmlab.errors import ConfigError
+
+X, y = make_blobs(n_samples=600, centers=[[0, 0, 0], [6, 6, 0], [0, 6, 6], [6, 0, 6]], cluster_std=0.5, random_state=3)
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("kmeans", {"n_clusters": 4, "n_init": 10}),
+        ("agglomerative", {"n_clusters": 4, "linkage": "ward"}),
+        ("dbscan", {"eps": 1.0, "min_samples": 5}),
+        ("hdbscan", {"min_cluster_size": 30}),
+    ],
+)
+def test_each_algorithm_recovers_separated_blobs(name, params):
+    est, labels = models.fit_predict(name, params, X, seed=0)
+    keep = labels >= 0
+    assert keep.mean() > 0.95
+    assert len(set(labels[keep])) == 4
+    assert adjusted_rand_score(y[keep], labels[keep]) == pytest.approx(1.0)
+
+
+def test_registry_errors_and_seed():
+    with pytest.raises(ConfigError, match="unknown algorithm 'spectral'"):
+        models.make("spectral")
+    with pytest.raises(ConfigError, match="invalid parameters for algorithm kmeans"):
+        models.make("kmeans", {"k": 3})
+    with pytest.raises(ConfigError, match="invalid parameters for algorithm dbscan"):
+        models.make("dbscan", {"eps": -1})
+    assert models.make("kmeans", {"n_clusters": 3}, seed=5).random_state == 5
+    assert models.make("hdbscan", {"min_cluster_size": 5}).prediction_data is True
+    with pytest.raises(ConfigError, match="would exhaust memory"):
+        models.check_size("agglomerative", 100_000)
