@@ -14,6 +14,7 @@ from pathlib import Path
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 _task_started = False
+_failures: list[str] = []  # user errors of multirun jobs run in this process
 
 
 def _task(cfg) -> dict | None:
@@ -31,10 +32,53 @@ def _task(cfg) -> dict | None:
         return job.run(plain, cfg_yaml)
     except RfmlabError as e:
         console.error(str(e))
+        if _sweep_id() is not None:  # a sweep goes on with its other jobs; the exit code says it failed
+            _failures.append(str(e))
+            return None
         sys.exit(2)
     except KeyboardInterrupt:
         console.error("interrupted; the run is marked KILLED in MLflow")
         sys.exit(130)
+
+
+class SweepCallback:
+    """Hydra callback (``hydra.callbacks``) for multiruns.
+
+    Before the jobs: create the MLflow and Optuna stores once, so parallel jobs (joblib launcher) do not
+    race to create their schemas. After: one table of every search in the sweep, exit 2 if any failed.
+    """
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        from rfmlab import tracking
+
+        tracking.init_store(tracking.store_uri(config.tracking.get("uri")))
+        if config.search.get("name") == "optuna":
+            from rfmlab import search
+
+            search.storage_for(config.search.get("storage") or search.default_storage())
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        from rfmlab import console, tracking
+
+        try:
+            sweep_id = Path(config.hydra.sweep.dir).name
+            uri = tracking.store_uri(config.tracking.get("uri"))
+            runs = tracking.sweep_runs(uri, sweep_id)
+        except Exception as e:  # a summary must never turn a finished sweep into a failure
+            console.error(f"sweep summary unavailable: {e}")
+            return
+        if runs:
+            console.sweep_table(sweep_id, runs)
+            console.console.print(f"filter in the MLflow UI: tags.rfmlab.sweep_id = '{sweep_id}'")
+        failed = len(_failures) or sum(r.info.status == "FAILED" for r in runs)
+        if failed:
+            console.error(f"{failed} job(s) of sweep {sweep_id} failed; see the errors above")
+            sys.exit(2)
+
+    def __getattr__(self, name):  # the other Callback hooks: nothing to do
+        if name.startswith("on_"):
+            return lambda *a, **k: None
+        raise AttributeError(name)
 
 
 def _sweep_id() -> str | None:

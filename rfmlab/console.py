@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console(stderr=False, highlight=False)
+if not console.is_terminal:  # logs and CI: wide enough for the tables
+    console.width = 140
 err_console = Console(stderr=True, highlight=False)
 
 
@@ -48,3 +50,25 @@ def summary(title: str, rows: dict[str, object], metrics: dict[str, float], foot
     for line in footer:
         console.print(line, soft_wrap=True)
     sys.stdout.flush()
+
+
+def sweep_table(sweep_id: str, runs: list) -> None:
+    """One row per search / run of a sweep: what was searched and the best it found."""
+    t = Table(title=f"sweep {sweep_id}: best trial per search", title_justify="left")
+    for col in ("dataset", "features", "algorithm", "status", "best params", "silhouette", "davies_b.", "k", "noise"):
+        t.add_column(col, overflow="fold")
+    for r in runs:
+        tags, m = r.data.tags, r.data.metrics
+        best = {k[5:]: v for k, v in tags.items() if k.startswith("best.") and k != "best.trial"}
+        t.add_row(
+            tags.get("rfmlab.dataset", "?"),
+            tags.get("rfmlab.features", "?"),
+            tags.get("rfmlab.algorithm", "?"),
+            r.info.status,
+            ", ".join(f"{k}={v}" for k, v in best.items()) or "-",
+            fmt(m.get("silhouette", float("nan"))),
+            fmt(m.get("davies_bouldin", float("nan"))),
+            fmt(m.get("n_clusters", float("nan"))),
+            fmt(m.get("noise_fraction", float("nan"))),
+        )
+    console.print(t)

@@ -175,3 +175,75 @@ def profile_heatmap(profile: pl.DataFrame, names=None):
 
 def close(fig) -> None:
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- search figures
+def elbow(ks, inertia, silhouette, knee_k=None, chosen_k=None):
+    """Inertia (within-cluster sum of squares) and silhouette against k, knee and chosen k marked."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(ks, inertia, "o-", color="#1f77b4", label="inertia (within-cluster SS)")
+    ax.set_xlabel("number of clusters k")
+    ax.set_ylabel("inertia", color="#1f77b4")
+    ax2 = ax.twinx()
+    ax2.plot(ks, silhouette, "s--", color="#d62728", label="silhouette")
+    ax2.set_ylabel("silhouette (best per k)", color="#d62728")
+    if knee_k is not None:
+        ax.axvline(knee_k, color="#555", ls=":", lw=1.2)
+        ax.annotate(f"knee k={knee_k}", (knee_k, ax.get_ylim()[1]), ha="left", va="top", fontsize=9)
+    if chosen_k is not None:
+        ax.axvline(chosen_k, color="#2ca02c", lw=1.5, alpha=0.7)
+        ax.annotate(f"chosen k={chosen_k}", (chosen_k, ax.get_ylim()[0]), ha="left", va="bottom", fontsize=9)
+    ax.set_xticks(list(ks))
+    ax.set_title("Elbow: inertia and silhouette against k")
+    fig.tight_layout()
+    return fig
+
+
+def k_distance(dist, eps: float, k: int):
+    """Sorted k-distance curve with the chosen eps."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(np.arange(len(dist)), dist, color="#1f77b4", lw=1.2)
+    ax.axhline(eps, color="#d62728", ls="--", label=f"chosen eps = {eps:.4g}")
+    share = float((np.asarray(dist) > eps).mean())
+    ax.set_xlabel("customers, sorted by distance to their k-th neighbour")
+    ax.set_ylabel(f"distance to neighbour k={k}")
+    ax.set_title(f"DBSCAN k-distance (min_samples={k + 1}); {share:.1%} of customers lie beyond eps")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def optuna_figures(study, params: list[str]) -> dict[str, tuple[object | None, str | None]]:
+    """name -> (matplotlib figure or None, plotly HTML or None) for the study's standard charts."""
+    import warnings
+
+    import optuna.visualization as ov
+    import optuna.visualization.matplotlib as om
+
+    charts = {
+        "optimization_history": (om.plot_optimization_history, ov.plot_optimization_history, {}),
+        "param_importances": (om.plot_param_importances, ov.plot_param_importances, {}),
+        "slice": (om.plot_slice, ov.plot_slice, {}),
+    }
+    if len(params) >= 2:
+        charts["contour"] = (om.plot_contour, ov.plot_contour, {"params": params[:2]})
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, (mpl, ply, kw) in charts.items():
+            fig = html = None
+            try:
+                ax = mpl(study, **kw)
+                ax0 = ax.flat[0] if hasattr(ax, "flat") else ax
+                fig = ax0.figure
+                fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))
+                fig.tight_layout()
+            except (ValueError, RuntimeError, ZeroDivisionError, IndexError):
+                fig = None
+            try:
+                html = ply(study, **kw).to_html(include_plotlyjs="cdn", full_html=True)
+            except (ValueError, RuntimeError, ZeroDivisionError, IndexError):
+                html = None
+            if fig is not None or html is not None:
+                out[name] = (fig, html)
+    return out

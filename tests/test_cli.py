@@ -10,7 +10,7 @@ from conftest import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.slow
-SMALL = ["dataset.synthetic.n_customers=400", "plots.max_points=500"]
+SMALL = ["dataset.synthetic.n_customers=400", "plots.max_points=500", "search=none"]
 
 
 def artifacts(client, run_id, path=""):

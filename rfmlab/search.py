@@ -1,0 +1,360 @@
+"""Hyper-parameter search with Optuna over one prepared dataset (no MLflow, no Hydra).
+
+- Search spaces come from each algorithm's config (``algorithm.search_space``): ``{type: int|float|
+  categorical, low, high, log, step, choices}``. DBSCAN's ``eps`` range is derived from the data's
+  k-distance quantiles when ``low``/``high`` are null.
+- Every trial is scored by the same ``Evaluator`` (one fixed sample). A trial with fewer than 2 clusters,
+  too much noise or a too-small cluster is PRUNED with its reason (user attr ``prune_reason``), so it is
+  never the best. A parameter set already tried in the study is not fitted again: its result is reused.
+- Studies persist in ``search.storage`` (default ``sqlite:///<cwd>/mlruns/optuna.db``); several processes
+  can share one study, and ``n_trials`` counts finished trials of the whole study (resume-safe).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from rfmlab import evaluation, models
+from rfmlab.errors import ConfigError, RfmlabError
+
+FINISHED_STATES = ("COMPLETE", "PRUNED")
+
+
+class FitFailed(Exception):
+    """A trial's fit raised; Optuna records the trial as FAIL (``optimize(catch=(FitFailed,))``)."""
+
+
+@dataclass
+class SearchSpec:
+    metric: str = "silhouette"
+    n_trials: int = 50
+    timeout: float | None = None
+    sampler: str = "tpe"
+    seed: int = 0
+    max_noise: float = 0.5
+    min_cluster_share: float = 0.0
+    storage: str | None = None
+    study_name: str | None = None
+    resume: bool = False
+    n_workers: int = 1
+    grid_points: int = 8  # values per float parameter for the grid sampler
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SearchSpec:
+        d = {k: v for k, v in d.items() if k != "name"}
+        known = set(cls.__dataclass_fields__) - {"extra"}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown search option(s) {unknown}; valid are {sorted(known)}")
+        spec = cls(**d)
+        if spec.metric not in evaluation.DIRECTION:
+            raise ConfigError(f"search.metric={spec.metric!r}; use one of {sorted(evaluation.DIRECTION)}")
+        if spec.sampler not in ("tpe", "random", "grid"):
+            raise ConfigError(f"search.sampler={spec.sampler!r}; use tpe, random or grid")
+        if spec.n_trials < 1 or spec.n_workers < 1:
+            raise ConfigError("search.n_trials and search.n_workers must be at least 1")
+        return spec
+
+    @property
+    def direction(self) -> str:
+        return evaluation.DIRECTION[self.metric]
+
+
+def default_storage(root: str | Path | None = None) -> str:
+    root = Path(root or Path.cwd()).resolve()
+    (root / "mlruns").mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{root / 'mlruns' / 'optuna.db'}"
+
+
+# --------------------------------------------------------------------------- search spaces
+def k_distance(X: np.ndarray, k: int, max_points: int = 200_000, seed: int = 0) -> np.ndarray:
+    """Sorted distance of each point to its k-th nearest neighbour (the DBSCAN k-distance curve)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    Q = X
+    if len(X) > max_points:
+        Q = X[np.random.default_rng(seed).choice(len(X), max_points, replace=False)]
+    nn = NearestNeighbors(n_neighbors=min(k + 1, len(X))).fit(X)
+    d, _ = nn.kneighbors(Q)
+    return np.sort(d[:, -1])
+
+
+def resolve_space(algorithm: str, space: dict, X: np.ndarray) -> dict:
+    """Validate the config's space and fill data-derived bounds (DBSCAN eps from k-distances)."""
+    if not space:
+        raise ConfigError(f"algorithm.search_space is empty for {algorithm}; give at least one parameter")
+    out = {}
+    for name, p in space.items():
+        p = dict(p)
+        kind = p.get("type")
+        if kind not in ("int", "float", "categorical"):
+            raise ConfigError(f"algorithm.search_space.{name}.type must be int, float or categorical")
+        if kind == "categorical" and not p.get("choices"):
+            raise ConfigError(f"algorithm.search_space.{name} needs choices")
+        derivable = algorithm == "dbscan" and name == "eps"  # from the k-distances below
+        if kind != "categorical" and (p.get("low") is None or p.get("high") is None) and not derivable:
+            raise ConfigError(f"algorithm.search_space.{name} needs low and high")
+        out[name] = p
+    # size-like bounds cannot exceed what the data allows (a 500-customer sample cannot hold 500-customer clusters)
+    n = len(X)
+    caps = {"min_cluster_size": max(2, n // 4), "min_samples": max(1, n // 10), "n_clusters": max(2, n // 5)}
+    for name, cap in caps.items():
+        p = out.get(name)
+        if p and p["type"] == "int" and int(p["high"]) > cap:
+            p["high"] = max(cap, int(p["low"]))
+            p["capped"] = True
+    if algorithm == "dbscan" and "eps" in out and (out["eps"].get("low") is None or out["eps"].get("high") is None):
+        ms = out.get("min_samples", {"low": 5, "high": 5})
+        lo_k, hi_k = int(ms.get("low", 5)), int(ms.get("high", 5))
+        lo = float(np.quantile(k_distance(X, max(lo_k - 1, 1)), 0.10))
+        hi = float(np.quantile(k_distance(X, max(hi_k - 1, 1)), 0.99))
+        eps = out["eps"]
+        eps["low"] = eps["low"] if eps.get("low") is not None else max(lo, 1e-6)
+        eps["high"] = eps["high"] if eps.get("high") is not None else max(hi, eps["low"] * 1.01)
+        eps["derived"] = True
+    return out
+
+
+def suggest(trial, space: dict) -> dict:
+    params = {}
+    for name, p in space.items():
+        if p["type"] == "int":
+            params[name] = trial.suggest_int(name, int(p["low"]), int(p["high"]), log=bool(p.get("log", False)))
+        elif p["type"] == "float":
+            params[name] = trial.suggest_float(
+                name, float(p["low"]), float(p["high"]), log=bool(p.get("log", False)), step=p.get("step")
+            )
+        else:
+            params[name] = trial.suggest_categorical(name, list(p["choices"]))
+    return params
+
+
+def grid(space: dict, points: int) -> dict[str, list]:
+    out = {}
+    for name, p in space.items():
+        if p["type"] == "categorical":
+            out[name] = list(p["choices"])
+        elif p["type"] == "int":
+            lo, hi = int(p["low"]), int(p["high"])
+            if p.get("log") and hi - lo + 1 > points * 3:
+                out[name] = sorted({int(round(v)) for v in np.geomspace(lo, hi, points * 2)})
+            else:
+                out[name] = list(range(lo, hi + 1, int(p.get("step") or 1)))
+        else:
+            lo, hi = float(p["low"]), float(p["high"])
+            vals = np.geomspace(lo, hi, points) if p.get("log") else np.linspace(lo, hi, points)
+            out[name] = [float(v) for v in vals]
+    return out
+
+
+def grid_size(space: dict, points: int) -> int:
+    return math.prod(len(v) for v in grid(space, points).values())
+
+
+# --------------------------------------------------------------------------- study
+def study_base_name(cfg: dict) -> str:
+    """Readable prefix + hash of everything that changes what a trial means."""
+    keyed = {k: cfg.get(k) for k in ("dataset", "features", "algorithm", "evaluation", "seed")}
+    s = cfg["search"]
+    keyed["search"] = {k: s.get(k) for k in ("metric", "sampler", "max_noise", "min_cluster_share", "seed")}
+    digest = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"{cfg['dataset']['name']}.{cfg['features']['name']}.{cfg['algorithm']['name']}.{s['metric']}-{digest}"
+
+
+def make_sampler(spec: SearchSpec, space: dict, worker: int = 0):
+    import optuna
+
+    seed = None if spec.seed is None else int(spec.seed) + worker
+    if spec.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if spec.sampler == "grid":
+        return optuna.samplers.GridSampler(grid(space, spec.grid_points), seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def storage_for(url: str):
+    import optuna
+
+    if url.startswith(("sqlite", "postgresql", "mysql")):
+        kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=10, grace_period=30)
+    return url
+
+
+def open_study(cfg: dict, spec: SearchSpec, space: dict, worker: int = 0, name: str | None = None):
+    """Create or load the study this config searches. Returns (study, created)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage_url = spec.storage or default_storage()
+    storage = storage_for(storage_url)
+    if name is None:
+        name = spec.study_name
+    if name is None:
+        base = study_base_name(cfg)
+        if spec.resume:
+            names = [s.study_name for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith(base)]
+            if not names:
+                raise RfmlabError(
+                    f"nothing to resume: no study for this config in {storage_url}; run without search.resume=true"
+                )
+            name = sorted(names)[-1]
+        else:
+            name = f"{base}-{datetime.now():%Y%m%d-%H%M%S-%f}"
+    existing = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+    try:
+        study = optuna.create_study(
+            storage=storage,
+            study_name=name,
+            direction=spec.direction,
+            load_if_exists=True,
+            sampler=make_sampler(spec, space, worker),
+        )
+    except ValueError as e:  # direction mismatch on an existing study
+        raise ConfigError(f"study {name!r} exists with another direction: {e}") from e
+    if name in existing:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+    return study, name not in existing
+
+
+def finished(study) -> int:
+    from optuna.trial import TrialState
+
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)))
+
+
+# --------------------------------------------------------------------------- objective
+def violation(metrics: dict, spec: SearchSpec) -> str | None:
+    if metrics["n_clusters"] < 2:
+        return f"fewer than 2 clusters ({int(metrics['n_clusters'])})"
+    if metrics["noise_fraction"] > spec.max_noise:
+        return f"noise_fraction {metrics['noise_fraction']:.3f} > search.max_noise {spec.max_noise}"
+    if metrics["min_cluster_share"] < spec.min_cluster_share:
+        share = metrics["min_cluster_share"]
+        return f"a cluster of {share:.4f} of customers < search.min_cluster_share {spec.min_cluster_share}"
+    if math.isnan(metrics[spec.metric]):
+        return f"{spec.metric} undefined"
+    return None
+
+
+def inertia(X: np.ndarray, labels: np.ndarray) -> float:
+    """Within-cluster sum of squares (noise left out): the elbow chart's y for any algorithm."""
+    total = 0.0
+    for c in np.unique(labels[labels >= 0]):
+        pts = X[labels == c]
+        total += float(((pts - pts.mean(0)) ** 2).sum())
+    return total
+
+
+@dataclass
+class TrialRecord:
+    number: int
+    params: dict
+    metrics: dict
+    state: str  # COMPLETE | PRUNED | FAIL
+    reason: str | None
+    duplicate_of: int | None
+    seconds: float
+
+
+class Objective:
+    """Optuna objective over one prepared dataset; ``on_trial(TrialRecord)`` is called for every trial."""
+
+    def __init__(
+        self,
+        prep,
+        algorithm: str,
+        base_params: dict,
+        space: dict,
+        spec: SearchSpec,
+        seed: int = 0,
+        on_trial: Callable[[TrialRecord], None] | None = None,
+    ):
+        self.prep, self.algorithm, self.space, self.spec, self.seed = prep, algorithm, space, spec, seed
+        self.base = {k: v for k, v in (base_params or {}).items() if k not in space}
+        self.on_trial = on_trial or (lambda r: None)
+
+    def _previous(self, trial, params: dict):
+        from optuna.trial import TrialState
+
+        for t in trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)):
+            if t.number != trial.number and t.params == params and "metrics" in t.user_attrs:
+                return t
+        return None
+
+    def __call__(self, trial) -> float:
+        import time
+
+        import optuna
+
+        t0 = time.perf_counter()
+        params = suggest(trial, self.space)
+        prev = self._previous(trial, params)
+        if prev is not None:
+            metrics, dup = dict(prev.user_attrs["metrics"]), prev.number
+            extra = {k: prev.user_attrs[k] for k in ("inertia",) if k in prev.user_attrs}
+        else:
+            dup = None
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    _, labels = models.fit_predict(self.algorithm, {**self.base, **params}, self.prep.X, self.seed)
+            except (ValueError, MemoryError, RfmlabError) as e:
+                msg = str(e).splitlines()[0]
+                trial.set_user_attr("fail_reason", msg)
+                self.on_trial(TrialRecord(trial.number, params, {}, "FAIL", msg, None, time.perf_counter() - t0))
+                raise FitFailed(msg) from e
+            metrics = self.prep.evaluator.score(labels)
+            extra = {"inertia": inertia(self.prep.X, labels)} if "n_clusters" in params else {}
+        trial.set_user_attr(
+            "metrics", {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
+        )
+        for k, v in extra.items():
+            trial.set_user_attr(k, v)
+        metrics = {k: (math.nan if v is None else v) for k, v in metrics.items()}
+        if dup is not None:
+            trial.set_user_attr("duplicate_of", dup)
+        reason = violation(metrics, self.spec)
+        state = "PRUNED" if reason else "COMPLETE"
+        if reason:
+            trial.set_user_attr("prune_reason", reason)
+        self.on_trial(
+            TrialRecord(trial.number, params, {**metrics, **extra}, state, reason, dup, time.perf_counter() - t0)
+        )
+        if reason:
+            raise optuna.TrialPruned(reason)
+        return float(metrics[self.spec.metric])
+
+
+def best_trial(study):
+    """The best COMPLETE trial, or None when every trial was pruned or failed."""
+    from optuna.trial import TrialState
+
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return None
+    return study.best_trial
+
+
+def knee(x, y) -> int | None:
+    """Index of the knee of a decreasing curve (largest distance below the chord), kneedle-style."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    xn, yn = (x - x.min()) / np.ptp(x), (y - y.min()) / np.ptp(y)
+    chord = yn[0] + (yn[-1] - yn[0]) * (xn - xn[0]) / (xn[-1] - xn[0])
+    return int(np.argmax(chord - yn))

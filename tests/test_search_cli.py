@@ -1,0 +1,234 @@
+"""End-to-end searches through the CLI: MLflow parent/child layout, kill -9 and resume, shared studies, sweeps."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from conftest import ROOT, run_cli
+from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.slow
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def stores(tmp_path):
+    return f"sqlite:///{tmp_path / 'mlflow.db'}", f"sqlite:///{tmp_path / 'optuna.db'}"
+
+
+def finished(storage, name=None):
+    summaries = optuna.get_all_study_summaries(storage) if os.path.exists(storage[len("sqlite:///") :]) else []
+    if not summaries:
+        return None, []
+    name = name or summaries[-1].study_name
+    study = optuna.load_study(study_name=name, storage=storage)
+    return study, [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED", "FAIL")]
+
+
+def runs_of(uri, experiment):
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id], max_results=1000)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    return client, parents, children
+
+
+def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
+    uri, storage = stores(tmp_path)
+    res = run_cli(
+        "dataset.synthetic.n_customers=600",
+        "plots.max_points=300",
+        "search.n_trials=12",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "best silhouette" in res.stdout and "best trial" in res.stdout
+    client, parents, children = runs_of(uri, "ecommerce")
+    (parent,) = parents
+    assert parent.info.status == "FINISHED" and len(children) == 12
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}
+    assert sorted(int(c.data.tags["optuna.trial_number"]) for c in children) == list(range(12))
+    for c in children:
+        assert "n_clusters" in c.data.params and c.data.tags["optuna.state"] in ("COMPLETE", "PRUNED")
+        assert "silhouette" in c.data.metrics and not client.list_artifacts(c.info.run_id)
+    done = [c for c in children if c.data.tags["optuna.state"] == "COMPLETE"]
+    best = max(done, key=lambda c: c.data.metrics["silhouette"])
+    assert parent.data.params["best.n_clusters"] == best.data.params["n_clusters"]
+    assert parent.data.metrics["silhouette"] == pytest.approx(best.data.metrics["silhouette"])
+    assert parent.data.metrics["n_trials_complete"] + parent.data.metrics["n_trials_pruned"] == 12
+    files = {f.path for f in client.list_artifacts(parent.info.run_id, "search")}
+    assert {
+        "search/optimization_history.png",
+        "search/optimization_history.html",
+        "search/elbow.png",
+        "search/slice.png",
+        "search/param_importances.png",
+    } <= files
+    tables = {f.path for f in client.list_artifacts(parent.info.run_id, "tables")}
+    assert "tables/customers.parquet" in tables and "tables/profile.csv" in tables
+
+
+def test_dbscan_search_derives_eps_and_draws_the_k_distance_chart(tmp_path):
+    uri, storage = stores(tmp_path)
+    res = run_cli(
+        "algorithm=dbscan",
+        "dataset.synthetic.n_customers=1500",
+        "plots.max_points=300",
+        "search.n_trials=15",
+        "search.max_noise=0.9",
+        "search.min_cluster_share=0",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr
+    client, (parent,), _ = runs_of(uri, "ecommerce")
+    space = parent.data.params["search.space.eps"]
+    assert "'low': None" not in space and "'high': None" not in space
+    assert "search/k_distance.png" in {f.path for f in client.list_artifacts(parent.info.run_id, "search")}
+
+
+def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
+    uri, storage = stores(tmp_path)
+    args = [
+        "algorithm=agglomerative",
+        "dataset.synthetic.n_customers=2500",
+        "plots.enabled=false",
+        "search.n_trials=40",
+        "algorithm.search_space.n_clusters.high=40",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rfmlab.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        _, done = finished(storage)
+        if len(done) >= 6:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    study, before = finished(storage)
+    assert 6 <= len(before) < 40, "the search finished before it could be killed"
+    kept = {t.number: t.value for t in before}
+
+    res = run_cli(*args, "search.resume=true", cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert f"{len(before)} trial(s) already finished" in res.stdout
+    study, after = finished(storage, study.study_name)
+    assert len(after) == 40
+    assert {t.number: t.value for t in after if t.number in kept} == kept  # nothing lost or redone
+    _, (parent,), children = runs_of(uri, "ecommerce")
+    assert parent.info.status == "FINISHED" and parent.data.tags["rfmlab.resumed"] == "true"
+    assert sorted(int(c.data.tags["optuna.trial_number"]) for c in children) == sorted(t.number for t in after)
+
+
+def test_two_local_workers_share_one_study(tmp_path):
+    uri, storage = stores(tmp_path)
+    res = run_cli(
+        "algorithm=agglomerative",
+        "dataset.synthetic.n_customers=1500",
+        "plots.enabled=false",
+        "search.n_trials=30",
+        "search.n_workers=2",
+        "algorithm.search_space.n_clusters.high=40",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr
+    _, done = finished(storage)
+    assert len(done) == 30 and len({t.number for t in done}) == 30
+    _, (parent,), children = runs_of(uri, "ecommerce")
+    assert len(children) == 30
+    workers = {c.data.tags["rfmlab.worker"] for c in children}
+    assert len(workers) == 2, workers
+
+
+def test_two_separate_processes_contribute_to_one_named_study(tmp_path):
+    uri, storage = stores(tmp_path)
+    args = [
+        "algorithm=agglomerative",
+        "dataset.synthetic.n_customers=2500",
+        "plots.enabled=false",
+        "search.n_trials=40",
+        "search.study_name=shared",
+        "algorithm.search_space.n_clusters.high=40",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    a = subprocess.Popen(
+        [sys.executable, "-m", "rfmlab.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline and len(finished(storage, "shared")[1]) < 1:
+        time.sleep(0.2)
+    b = subprocess.Popen(
+        [sys.executable, "-m", "rfmlab.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, err_a = a.communicate(timeout=600)
+    _, err_b = b.communicate(timeout=600)
+    assert a.returncode == 0, err_a
+    assert b.returncode == 0, err_b
+    _, done = finished(storage, "shared")
+    # processes that share a study by name stop on its count: at most one extra trial per extra process
+    assert 40 <= len(done) <= 41 and len({t.number for t in done}) == len(done)
+    _, parents, children = runs_of(uri, "ecommerce")
+    assert len(parents) == 1  # the second process joined the first one's parent run
+    pids = {c.data.tags["rfmlab.worker"].split(":")[1] for c in children}
+    assert pids == {str(a.pid), str(b.pid)}
+    assert sorted(int(c.data.tags["optuna.trial_number"]) for c in children) == sorted(t.number for t in done)
+
+
+@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+def test_sweep_runs_every_combination_as_its_own_search_under_one_sweep_id(tmp_path, launcher):
+    uri, storage = stores(tmp_path)
+    res = run_cli(
+        "-m",
+        f"hydra/launcher={launcher}",
+        "dataset=ecommerce,stock_market",
+        "algorithm=kmeans,agglomerative",
+        "dataset.synthetic.n_customers=400",
+        "plots.enabled=false",
+        "search.n_trials=4",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "best trial per search" in res.stdout
+    sweep_ids, combos = set(), set()
+    for exp in ("ecommerce", "stock_market"):
+        _, parents, children = runs_of(uri, exp)
+        assert len(children) == 4 * len(parents)
+        for p in parents:
+            sweep_ids.add(p.data.tags["rfmlab.sweep_id"])
+            combos.add((p.data.tags["rfmlab.dataset"], p.data.tags["rfmlab.algorithm"]))
+            assert p.info.status == "FINISHED"
+    assert len(sweep_ids) == 1 and len(combos) == 4
+    assert f"tags.rfmlab.sweep_id = '{sweep_ids.pop()}'" in res.stdout
