@@ -21,13 +21,20 @@ def _task(cfg) -> dict | None:
     global _task_started
     _task_started = True
     from omegaconf import OmegaConf
+    from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
 
     from rfmlab import console, job
     from rfmlab.errors import RfmlabError
 
     try:
+        try:
+            plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        except MissingMandatoryValue as e:
+            key = getattr(e, "full_key", "") or str(e)
+            raise RfmlabError(f"{key} is required for this config; set it on the command line, e.g. {key}=...") from e
+        except InterpolationResolutionError as e:
+            raise RfmlabError(f"config value cannot be resolved: {str(e).splitlines()[0]}") from e
         cfg_yaml = OmegaConf.to_yaml(cfg, resolve=True)
-        plain = OmegaConf.to_container(cfg, resolve=True)
         plain["sweep_id"] = _sweep_id()
         return job.run(plain, cfg_yaml)
     except RfmlabError as e:

@@ -72,3 +72,13 @@ def sweep_table(sweep_id: str, runs: list) -> None:
             fmt(m.get("noise_fraction", float("nan"))),
         )
     console.print(t)
+
+
+def cleaning_report(report) -> None:
+    """Rows in, dropped per reason, rows and customers out: nothing is dropped silently."""
+    parts = [f"{report.rows_in:,} rows in"]
+    parts += [f"-{n:,} {reason.replace('_', ' ')}" for reason, n in report.dropped.items() if n]
+    parts.append(f"= {report.rows_out:,} rows, {report.customers_out:,} customers")
+    if report.returns_kept:
+        parts.append(f"({report.returns_kept:,} return lines netted)")
+    console.print("    [dim]" + "  ".join(parts) + "[/]", soft_wrap=True)

@@ -63,9 +63,14 @@ def _prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) 
             return
         if name == "load":
             handle.log_params({"data.digest": out["digest"]})
-            source = cfg["dataset"].get("path") or f"synthetic:{cfg['dataset']['kind']}"
+            source = cfg["dataset"].get("path") or (
+                cfg["dataset"].get("download", {}).get("url")
+                if cfg["dataset"].get("download", {}).get("enabled")
+                else f"synthetic:{cfg['dataset']['kind']}"
+            )
             handle.log_input(out["raw"], cfg["dataset"]["name"], str(source), out["digest"])
         elif name == "clean":
+            console.cleaning_report(out)
             handle.log_dict(out.to_dict(), "data/cleaning_report.json")
             handle.log_metrics({"rows_in": out.rows_in, "rows_out": out.rows_out})
 

@@ -233,7 +233,8 @@ def optuna_figures(study, params: list[str]) -> dict[str, tuple[object | None, s
         for name, (mpl, ply, kw) in charts.items():
             fig = html = None
             try:
-                ax = mpl(study, **kw)
+                with plt.style.context("default"):  # optuna's helpers set a global style; keep it local
+                    ax = mpl(study, **kw)
                 ax0 = ax.flat[0] if hasattr(ax, "flat") else ax
                 fig = ax0.figure
                 fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))

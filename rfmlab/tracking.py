@@ -18,6 +18,7 @@ import os
 import subprocess
 import tempfile
 import traceback
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,9 +174,13 @@ class RunHandle:
 
         if source.startswith("synthetic:"):
             src = CodeDatasetSource(tags={"generator": f"rfmlab.data.synthetic.{source.split(':', 1)[1]}"})
+        elif source.startswith(("http://", "https://")):
+            src = source
         else:
             src = Path(source).expanduser().resolve().as_uri()
-        ds = mlflow.data.from_polars(df.head(1000), source=src, name=name, digest=digest[:36])
+        with warnings.catch_warnings():  # "source can be interpreted in multiple ways": both are local files
+            warnings.simplefilter("ignore", UserWarning)
+            ds = mlflow.data.from_polars(df.head(1000), source=src, name=name, digest=digest[:36])
         self._client().log_inputs(
             self.run_id,
             datasets=[

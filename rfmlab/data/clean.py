@@ -8,7 +8,7 @@ Reasons, applied in this order (each counts the rows it removed from what was le
 4. ``nonpositive_price``: unit price <= 0 (or, without a price column, amount == 0).
 5. ``cancellation``: return / cancellation lines, when ``cancellations: drop``; with ``net`` they stay
    and reduce the customer's monetary value (and feed ``return_rate``).
-6. ``nonpositive_customer``: every row of a customer with no purchase or a net value <= 0.
+6. ``nonpositive_customer``: every row of a customer with no purchase or a net value <= 0 (to the cent).
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def clean(tx: pl.DataFrame, policy: dict | None = None) -> tuple[pl.DataFrame, C
 
     # customers who never bought, or whose returns cancel their purchases, have no RFM profile
     net = tx.group_by(S.CUSTOMER).agg(pl.col(S.AMOUNT).sum().alias("net"), (~pl.col(S.IS_RETURN)).any().alias("bought"))
-    keep = net.filter(pl.col("bought") & (pl.col("net") > 0)).select(S.CUSTOMER)
+    # to the cent: a purchase fully cancelled nets to 0, not to a float residue like 1e-14
+    keep = net.filter(pl.col("bought") & (pl.col("net").round(2) > 0)).select(S.CUSTOMER)
     before = tx.height
     tx = tx.join(keep, on=S.CUSTOMER, how="semi")
     report.dropped["nonpositive_customer"] = before - tx.height
