@@ -19,8 +19,9 @@ from rfmlab.data import schema as S
 from rfmlab.errors import ConfigError
 
 
-def default_analysis_date(tx: pl.DataFrame) -> date:
-    return tx[S.TIMESTAMP].max().date() + timedelta(days=1)
+def default_analysis_date(tx: pl.DataFrame | pl.LazyFrame) -> date:
+    last = tx.lazy().select(pl.col(S.TIMESTAMP).max()).collect(engine="streaming").item()
+    return last.date() + timedelta(days=1)
 
 
 def parse_date(value: str | date | None) -> date | None:
@@ -32,10 +33,12 @@ def parse_date(value: str | date | None) -> date | None:
         raise ConfigError(f"analysis date {value!r} is not an ISO date; use YYYY-MM-DD") from e
 
 
-def rfm(tx: pl.DataFrame, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
+def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
     """Customer table (``schema.CUSTOMER_COLUMNS``), sorted by customer id, and the analysis date used.
 
     Transactions after the analysis date are ignored, so a past date reproduces a past snapshot.
+    ``tx`` may be lazy (e.g. ``pl.scan_parquet``): the query then runs on polars' streaming engine and
+    never holds the whole log in memory.
     """
     as_of = parse_date(analysis_date) or default_analysis_date(tx)
     lf = tx.lazy().filter(pl.col(S.TIMESTAMP) < datetime.combine(as_of, datetime.min.time()))
@@ -61,6 +64,6 @@ def rfm(tx: pl.DataFrame, analysis_date: str | date | None = None) -> tuple[pl.D
         )
         .select(S.CUSTOMER_COLUMNS)
         .sort(S.CUSTOMER)
-        .collect()
+        .collect(engine="streaming")
     )
     return out, as_of

@@ -187,7 +187,9 @@ def storage_for(url: str):
 
     if url.startswith(("sqlite", "postgresql", "mysql")):
         kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-        with warnings.catch_warnings():
+        from rfmlab.tracking import sqlite_init_lock
+
+        with warnings.catch_warnings(), sqlite_init_lock(url):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=10, grace_period=30)
     return url

@@ -60,13 +60,43 @@ def _artifact_location(uri: str, name: str) -> str | None:
     return (db.parent / "artifacts" / safe).resolve().as_uri()
 
 
+_READY: set[str] = set()
+
+
+@contextlib.contextmanager
+def sqlite_init_lock(uri: str):
+    """Serialise schema creation on a local SQLite store across processes (an flock beside the file).
+
+    MLflow and Optuna create their tables on first use; two processes doing that on a fresh file at the
+    same moment break each other's migrations. Other URIs (servers) need no lock.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    db = Path(uri[len("sqlite:///") :])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def init_store(uri: str) -> None:
-    """Create the store's schema now (one process), before parallel writers start."""
-    _mlflow().MlflowClient(uri).search_experiments(max_results=1)
+    """Create (or check) the store's schema once per process; safe when processes start together."""
+    if uri in _READY:
+        return
+    with sqlite_init_lock(uri):
+        _mlflow().MlflowClient(uri).search_experiments(max_results=1)
+    _READY.add(uri)
 
 
 def ensure_experiment(name: str, uri: str) -> str:
     mlflow = _mlflow()
+    init_store(uri)
     mlflow.set_tracking_uri(uri)
     client = mlflow.MlflowClient()
     exp = client.get_experiment_by_name(name)

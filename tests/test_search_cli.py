@@ -113,7 +113,7 @@ def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
         stderr=subprocess.PIPE,
     )
     deadline = time.time() + 240
-    while time.time() < deadline:
+    while time.time() < deadline and proc.poll() is None:
         _, done = finished(storage)
         if len(done) >= 6:
             break
@@ -180,8 +180,9 @@ def test_two_separate_processes_contribute_to_one_named_study(tmp_path):
         text=True,
     )
     deadline = time.time() + 240
-    while time.time() < deadline and len(finished(storage, "shared")[1]) < 1:
+    while time.time() < deadline and a.poll() is None and len(finished(storage, "shared")[1]) < 1:
         time.sleep(0.2)
+    assert a.poll() is None, a.communicate()[1]
     b = subprocess.Popen(
         [sys.executable, "-m", "rfmlab.cli", *args],
         cwd=ROOT,
