@@ -111,5 +111,107 @@ def main() -> None:
         raise
 
 
+def compare_main(argv: list[str] | None = None) -> None:
+    """``rfmlab-compare``: a leaderboard and the pairwise ARI matrix of runs, printed and logged."""
+    import argparse
+
+    from rfmlab import console
+    from rfmlab.errors import RfmlabError
+
+    ap = argparse.ArgumentParser(prog="rfmlab-compare", description=compare_main.__doc__)
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--experiment", help="every finished top-level run of this experiment")
+    which.add_argument("--sweep", help="every finished run tagged rfmlab.sweep_id=ID")
+    which.add_argument("--runs", help="comma-separated run ids")
+    ap.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
+    ap.add_argument("--sort-by", default="silhouette", help="leaderboard order (default silhouette)")
+    args = ap.parse_args(argv)
+    try:
+        _compare(args)
+    except RfmlabError as e:
+        console.error(str(e))
+        sys.exit(2)
+
+
+def _compare(args) -> dict:
+    import tempfile
+
+    import polars as pl
+
+    from rfmlab import compare, console, plots, tracking
+    from rfmlab.errors import RfmlabError
+
+    uri = tracking.store_uri(args.tracking_uri)
+    runs = tracking.find_runs(uri, args.experiment, args.sweep, args.runs.split(",") if args.runs else None)
+    rows, tables = [], {}
+    for r in runs:
+        t = r.data.tags
+        best = {k[5:]: v for k, v in t.items() if k.startswith("best.") and k != "best.trial"}
+        rows.append(
+            {
+                "run_id": r.info.run_id,
+                "name": r.info.run_name,
+                "dataset": t.get("rfmlab.dataset"),
+                "features": t.get("rfmlab.features"),
+                "algorithm": t.get("rfmlab.algorithm"),
+                "params": str(best or r.data.params.get("algorithm.effective_params", "")),
+                **r.data.metrics,
+            }
+        )
+        table = tracking.load_table(uri, r.info.run_id)
+        if table is not None:
+            tables[r.info.run_id] = table.select("customer_id", "cluster")
+    if len(tables) < 2:
+        raise RfmlabError(
+            f"need at least 2 runs with a customer table to compare, found {len(tables)}; "
+            "check --experiment / --sweep / --runs"
+        )
+    board = compare.leaderboard([r for r in rows if r["run_id"] in tables], args.sort_by)
+    ari, common = compare.ari_matrix({rid: tables[rid] for rid in board["run_id"]})
+    short = {rid: rid[:8] for rid in ari["run_id"]}
+    console.compare_tables(board, ari, short)
+
+    first = runs[0]
+    exp_name = tracking._mlflow().MlflowClient(uri).get_experiment(first.info.experiment_id).name
+    scope = args.experiment or (f"sweep {args.sweep}" if args.sweep else f"{len(tables)} runs")
+    with tracking.start_run(
+        uri,
+        exp_name,
+        f"compare-{len(tables)}-runs",
+        {"rfmlab.kind": "comparison", "rfmlab.compared": ",".join(tables)[:5000]},
+    ) as h:
+        h.log_params({"compare.scope": scope, "compare.n_runs": len(tables)})
+        ari_named = ari.with_columns(pl.col("run_id").replace(short)).rename(short)
+        with tempfile.TemporaryDirectory():
+            tracking.log_table(
+                h,
+                {
+                    "leaderboard.csv": board,
+                    "ari_matrix.csv": ari,
+                    "common_customers.csv": pl.DataFrame(
+                        {"run_id": list(short), **{short[k]: common[:, i] for i, k in enumerate(short)}}
+                    ),
+                },
+                "compare",
+            )
+        h.log_text(
+            plots.segments_html(
+                f"Comparison: {scope}",
+                [
+                    ("Leaderboard", f"sorted by {args.sort_by}", board),
+                    ("Pairwise adjusted Rand index", "on the customers both runs share", ari_named),
+                ],
+            ),
+            "compare/comparison.html",
+        )
+        fig = plots.ari_heatmap(ari_named)
+        h.log_figure(fig, "compare/ari_matrix.png")
+        plots.close(fig)
+    console.console.print(
+        f"logged as run {h.run_id} ({tracking.run_url('http://127.0.0.1:5000', h.experiment_id, h.run_id)})"
+    )
+    return {"run_id": h.run_id, "leaderboard": board, "ari": ari}
+
+
 if __name__ == "__main__":
     main()

@@ -82,3 +82,33 @@ def cleaning_report(report) -> None:
     if report.returns_kept:
         parts.append(f"({report.returns_kept:,} return lines netted)")
     console.print("    [dim]" + "  ".join(parts) + "[/]", soft_wrap=True)
+
+
+def compare_tables(board, ari, short: dict[str, str]) -> None:
+    t = Table(title="leaderboard", title_justify="left")
+    cols = [
+        "run",
+        "name",
+        "dataset",
+        "features",
+        "algorithm",
+        "params",
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "n_clusters",
+        "noise_fraction",
+    ]
+    for c in cols:
+        t.add_column(c.replace("_", " "), overflow="fold")
+    for r in board.iter_rows(named=True):
+        t.add_row(short[r["run_id"]], *(fmt(r[c]) if r[c] is not None else "-" for c in cols[1:]))
+    console.print(t)
+    a = Table(title="pairwise ARI (common customers)", title_justify="left")
+    a.add_column("run")
+    ids = list(ari["run_id"])
+    for rid in ids:
+        a.add_column(short[rid], justify="right")
+    for row in ari.iter_rows(named=True):
+        a.add_row(short[row["run_id"]], *(f"{row[r]:.3f}" for r in ids))
+    console.print(a)

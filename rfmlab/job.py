@@ -53,6 +53,12 @@ def _tags(cfg: dict) -> dict:
 
 
 def _params(cfg: dict) -> dict:
+    """Flattened config as run params; scheme bodies stay in config/config.yaml (names only here)."""
+    seg = cfg.get("segments") or {}
+    cfg = {
+        **cfg,
+        "segments": {"schemes": sorted(k for k, v in seg.items() if isinstance(v, dict)), "naming": seg.get("naming")},
+    }
     flat = tracking.flatten(cfg)
     return {k: v for k, v in flat.items() if not k.startswith(VOLATILE) and k != "sweep_id"}
 
@@ -81,36 +87,55 @@ def _prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) 
         int(cfg.get("seed", 0)),
         stage=(lambda name: contextlib.nullcontext()) if quiet else console.stage,
         on_stage=on_stage,
+        segments_cfg=cfg.get("segments"),
     )
     if handle is not None:
         handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
     return prep
 
 
-def log_fit(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict) -> None:
-    """Metrics, tables and plots of a fitted clustering into ``handle``'s run."""
-    from rfmlab import plots
+def log_fit(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, prep: pipeline.Prepared | None = None) -> None:
+    """Metrics, tables, segment summaries and plots of a fitted clustering into ``handle``'s run."""
+    from rfmlab import plots, segments
 
     handle.log_metrics({**fit.metrics, "n_customers": float(len(fit.labels))})
     handle.log_dict({str(k): v for k, v in fit.sizes.items()}, "tables/cluster_sizes.json")
-    tracking.log_table(
-        handle, {"customers.parquet": fit.customers, "customers.csv": fit.customers, "profile.csv": fit.profile}
-    )
+    handle.log_dict({str(k): v for k, v in fit.names.items()}, "tables/cluster_names.json")
+    tables = {"customers.parquet": fit.customers, "customers.csv": fit.customers, "profile.csv": fit.profile}
+    schemes = prep.schemes if prep is not None else {}
+    sections = []
+    if fit.names and prep is not None:
+        naming = schemes[prep.naming]
+        seg = segments.summary(fit.customers, "segment", naming.actions)
+        tables["segments.csv"] = seg
+        sections.append((f"Clusters named with {prep.naming}", f"{fit.algorithm} clusters; noise = Outliers", seg))
+        for name, scheme in schemes.items():
+            tab = segments.summary(fit.customers, name, scheme.actions)
+            tables[f"segments_{name}.csv"] = tab
+            tables[f"contingency_{name}.csv"] = segments.contingency(fit.customers, "cluster", name)
+            sections.append((f"Rule scheme {name}", scheme.description, tab))
+    tracking.log_table(handle, tables)
+    if sections:
+        handle.log_text(plots.segments_html("Customer segments", sections), "segments/summary.html")
     pcfg = cfg.get("plots") or {}
     if not pcfg.get("enabled", True):
         return
-    max_points, seed = int(pcfg.get("max_points", 5000)), int(cfg.get("seed", 0))
+    max_points, seed, names = int(pcfg.get("max_points", 5000)), int(cfg.get("seed", 0)), fit.names or None
     figures = {
-        "plots/rfm_scatter_3d.png": lambda: plots.scatter3d_png(fit.customers, None, max_points, seed),
-        "plots/cluster_sizes.png": lambda: plots.cluster_sizes(fit.profile),
-        "plots/rfm_boxplots.png": lambda: plots.rfm_boxplots(fit.customers),
-        "plots/profile_heatmap.png": lambda: plots.profile_heatmap(fit.profile),
+        "plots/rfm_scatter_3d.png": lambda: plots.scatter3d_png(fit.customers, names, max_points, seed),
+        "plots/cluster_sizes.png": lambda: plots.cluster_sizes(fit.profile, names),
+        "plots/rfm_boxplots.png": lambda: plots.rfm_boxplots(fit.customers, names),
+        "plots/profile_heatmap.png": lambda: plots.profile_heatmap(fit.profile, names),
     }
+    for name in schemes:
+        figures[f"plots/contingency_{name}.png"] = lambda name=name: plots.contingency_heatmap(
+            tables[f"contingency_{name}.csv"], names, name, fit.metrics.get(f"ari_vs_{name}")
+        )
     for path, make in figures.items():
         fig = make()
         handle.log_figure(fig, path)
         plots.close(fig)
-    handle.log_text(plots.scatter3d_html(fit.customers, None, max_points, seed), "plots/rfm_scatter_3d.html")
+    handle.log_text(plots.scatter3d_html(fit.customers, names, max_points, seed), "plots/rfm_scatter_3d.html")
 
 
 def _summary(cfg, prep, fit, handle, title, extra_rows=None) -> dict:
@@ -121,6 +146,15 @@ def _summary(cfg, prep, fit, handle, title, extra_rows=None) -> dict:
         "customers": f"{prep.customers.height:,} (as of {prep.analysis_date})",
         "features": f"{cfg['features']['name']}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
         "algorithm": f"{fit.algorithm} {fit.params}",
+        **(
+            {
+                "segments": ", ".join(
+                    f"{fit.names[c]} ({n:,})" for c, n in sorted(fit.sizes.items(), key=lambda x: -x[1])
+                )
+            }
+            if fit.names
+            else {}
+        ),
         **(extra_rows or {}),
     }
     keys = ("n_clusters", "silhouette", "davies_bouldin", "calinski_harabasz", "noise_fraction")
@@ -154,7 +188,7 @@ def run(cfg: dict, config_yaml: str) -> dict:
         prep = _prepare(cfg, handle)
         fit = pipeline.fit(prep, algo, params, seed, stage=console.stage)
         with console.stage("log to MLflow"):
-            log_fit(handle, fit, cfg)
+            log_fit(handle, fit, cfg, prep)
     return _summary(cfg, prep, fit, handle, "rfmlab run")
 
 
@@ -420,7 +454,7 @@ def run_search(cfg: dict, config_yaml: str) -> dict:
         fit = pipeline.fit(prep, algo, params, seed, stage=console.stage)
         with console.stage("log to MLflow"):
             handle.log_metrics({f"best_{spec.metric}": best.value})
-            log_fit(handle, fit, cfg)
+            log_fit(handle, fit, cfg, prep)
             if (cfg.get("plots") or {}).get("enabled", True):
                 _log_search_plots(handle, study, algo, prep, space, best, params)
 

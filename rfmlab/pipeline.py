@@ -39,6 +39,9 @@ class Prepared:
     transform: object  # fitted sklearn Pipeline
     X: np.ndarray
     evaluator: evaluation.Evaluator
+    schemes: dict = field(default_factory=dict)  # name -> segments.Scheme
+    rule_segments: pl.DataFrame | None = None  # customer_id + <scheme>_code + <scheme> per scheme
+    naming: str | None = None  # the scheme that names clusters
 
 
 @dataclass
@@ -48,9 +51,10 @@ class Fit:
     estimator: object
     labels: np.ndarray
     metrics: dict[str, float]
-    customers: pl.DataFrame  # customer table + cluster
+    customers: pl.DataFrame  # customer table + cluster, segment and one column per scheme
     profile: pl.DataFrame
     sizes: dict[int, int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # cluster id -> business name
 
 
 def feature_columns(columns) -> list[str]:
@@ -68,8 +72,13 @@ def prepare(
     seed: int = 0,
     stage: Callable = _no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
+    segments_cfg: dict | None = None,
 ) -> Prepared:
     spec = dataset if isinstance(dataset, load.DatasetSpec) else load.DatasetSpec.from_dict(dataset)
+    schemes = segments.load_schemes(segments_cfg)  # refused here, before the slow work, if incomplete
+    naming = (segments_cfg or {}).get("naming") or (next(iter(schemes)) if schemes else None)
+    if schemes and naming not in schemes:
+        raise ConfigError(f"segments.naming={naming!r} is not one of the selected schemes {sorted(schemes)}")
     columns = feature_columns(feats.get("columns"))
     steps = feats.get("transform") or ["standard"]
     transforms.build(steps)  # validate before the slow work
@@ -84,6 +93,12 @@ def prepare(
     with stage("features"):
         customers, as_of = features.rfm(tx, spec.analysis_date)
         on_stage("features", customers)
+    rules = None
+    if schemes:
+        with stage("segments"):
+            rules = customers.select("customer_id")
+            for scheme in schemes.values():
+                rules = rules.join(segments.apply(scheme, customers), on="customer_id", how="left")
     with stage("transform"):
         pipe, X = transforms.fit_transform(steps, customers.select(columns).to_numpy())
     return Prepared(
@@ -98,6 +113,9 @@ def prepare(
         pipe,
         X,
         evaluation.Evaluator(X, sample_size, seed),
+        schemes,
+        rules,
+        naming,
     )
 
 
@@ -108,5 +126,16 @@ def fit(prep: Prepared, algorithm: str, params: dict | None, seed: int = 0, stag
     with stage("evaluate"):
         metrics = prep.evaluator.score(labels)
         customers = prep.customers.with_columns(pl.Series("cluster", labels.astype(np.int64)))
-        profile = segments.cluster_profile(customers)
-    return Fit(algorithm, params, est, labels, metrics, customers, profile, evaluation.cluster_sizes(labels))
+    names: dict[int, str] = {}
+    if prep.naming:
+        with stage("segments"):
+            names = segments.name_clusters(prep.schemes[prep.naming], customers)
+            customers = customers.with_columns(
+                pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("segment")
+            ).join(prep.rule_segments, on="customer_id", how="left")
+            for name in prep.schemes:
+                ari, ami = segments.agreement(customers["cluster"].to_numpy(), customers[name].to_numpy())
+                metrics[f"ari_vs_{name}"], metrics[f"ami_vs_{name}"] = ari, ami
+    profile = segments.cluster_profile(customers)
+    sizes = evaluation.cluster_sizes(labels)
+    return Fit(algorithm, params, est, labels, metrics, customers, profile, sizes, names)

@@ -248,3 +248,92 @@ def optuna_figures(study, params: list[str]) -> dict[str, tuple[object | None, s
             if fig is not None or html is not None:
                 out[name] = (fig, html)
     return out
+
+
+# --------------------------------------------------------------------------- segments
+def contingency_heatmap(table: pl.DataFrame, row_names: dict[int, str] | None, scheme: str, ari: float | None = None):
+    """Clusters x rule segments: share of each cluster's customers in each segment (counts printed)."""
+    rows = table[table.columns[0]].to_list()
+    cols = table.columns[1:]
+    counts = table.select(cols).to_numpy().astype(float)
+    share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    labels = _names(rows, row_names)
+    fig, ax = plt.subplots(figsize=(1.0 * len(cols) + 4, 0.5 * len(rows) + 2.5))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=35, ha="right")
+    ax.set_yticks(range(len(rows)), [labels[r] for r in rows])
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if counts[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    f"{int(counts[i, j]):,}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if share[i, j] > 0.6 else "black",
+                )
+    title = f"Clusters vs {scheme} segments"
+    if ari is not None and ari == ari:
+        title += f" (ARI {ari:.2f})"
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="share of the cluster")
+    fig.tight_layout()
+    return fig
+
+
+def segments_html(title: str, sections: list[tuple[str, str, pl.DataFrame]]) -> str:
+    """A readable, self-contained HTML page of segment summaries (one table per section)."""
+    import html
+
+    def fmt(col, v):
+        if v is None:
+            return ""
+        if col in ("share", "revenue_share"):
+            return f"{v:.1%}"
+        if isinstance(v, float):
+            return f"{v:,.2f}" if col == "median_monetary" else f"{v:,.0f}"
+        return html.escape(str(v))
+
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
+        "margin-bottom:2.5em}th,td{padding:.35em .8em;border-bottom:1px solid #ddd;text-align:right}"
+        "th{background:#f3f5f8}td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}"
+        "caption{text-align:left;font-weight:600;font-size:1.1em;margin:.4em 0}.d{color:#666;margin:-.2em 0 .6em}"
+        "</style></head><body><h1>" + html.escape(title) + "</h1>",
+    ]
+    for name, description, df in sections:
+        parts.append(f"<h2>{html.escape(name)}</h2><p class='d'>{html.escape(description)}</p><table><tr>")
+        parts += [f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in df.columns]
+        parts.append("</tr>")
+        for row in df.iter_rows(named=True):
+            parts.append("<tr>" + "".join(f"<td>{fmt(c, v)}</td>" for c, v in row.items()) + "</tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def ari_heatmap(ari: pl.DataFrame):
+    ids = ari["run_id"].to_list()
+    m = ari.select(ids).to_numpy()
+    fig, ax = plt.subplots(figsize=(0.8 * len(ids) + 3, 0.7 * len(ids) + 2))
+    im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(len(ids)), ids, rotation=45, ha="right")
+    ax.set_yticks(range(len(ids)), ids)
+    for i in range(len(ids)):
+        for j in range(len(ids)):
+            ax.text(
+                j,
+                i,
+                f"{m[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if m[i, j] < 0.6 else "black",
+            )
+    ax.set_title("Agreement between runs (adjusted Rand index)")
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return fig

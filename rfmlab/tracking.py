@@ -381,3 +381,41 @@ def child_trial_numbers(uri: str, experiment_id: str, parent_run_id: str) -> set
         [experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'", max_results=50_000
     )
     return {int(r.data.tags["optuna.trial_number"]) for r in runs if "optuna.trial_number" in r.data.tags}
+
+
+def find_runs(uri: str, experiment: str | None = None, sweep: str | None = None, run_ids: list[str] | None = None):
+    """Top-level FINISHED runs to compare (no trial children, no earlier comparison runs)."""
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient(uri)
+    if run_ids:
+        runs = [client.get_run(r) for r in run_ids]
+    else:
+        if experiment:
+            exp = client.get_experiment_by_name(experiment)
+            if exp is None:
+                from rfmlab.errors import RfmlabError
+
+                raise RfmlabError(f"no experiment {experiment!r} in {uri}")
+            exps = [exp.experiment_id]
+        else:
+            exps = [e.experiment_id for e in client.search_experiments()]
+        flt = "attributes.status = 'FINISHED'" + (f" and tags.`rfmlab.sweep_id` = '{sweep}'" if sweep else "")
+        runs = client.search_runs(exps, filter_string=flt, max_results=5000)
+    return [
+        r for r in runs if "mlflow.parentRunId" not in r.data.tags and r.data.tags.get("rfmlab.kind") != "comparison"
+    ]
+
+
+def load_table(uri: str, run_id: str, path: str = "tables/customers.parquet"):
+    """A polars frame from a run's parquet artifact (None when the run has none)."""
+    import polars as pl
+
+    mlflow = _mlflow()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=tmp, tracking_uri=uri
+            )
+        except (mlflow.exceptions.MlflowException, OSError):
+            return None
+        return pl.read_parquet(local)
