@@ -59,6 +59,16 @@ def test_run_logs_a_finished_comparable_run(store, tmp_path):
     assert customers.height == 400 and customers["customer_id"].n_unique() == 400
     assert {"recency", "frequency", "monetary", "return_rate", "cluster"} <= set(customers.columns)
     assert customers["cluster"].n_unique() - (customers["cluster"] == -1).any() == m["n_clusters"]
+    # segments: one column per rule scheme, named clusters, agreement metrics and the marketing page
+    for scheme in ("mean_split_8", "quartile", "rfm11", "four_tier", "value_risk"):
+        assert scheme in customers.columns and customers[scheme].null_count() == 0
+        assert -1 <= m[f"ari_vs_{scheme}"] <= 1 and f"ami_vs_{scheme}" in m
+        assert f"plots/contingency_{scheme}.png" in files and f"tables/contingency_{scheme}.csv" in files
+    names = json.loads(Path(local, "tables", "cluster_names.json").read_text())
+    assert customers["segment"].n_unique() == len(names)
+    seg = pl.read_csv(f"{local}/tables/segments.csv")
+    assert seg["customers"].sum() == 400 and seg["action"].null_count() == 0
+    assert "segments/summary.html" in files and "tables/segments_rfm11.csv" in files
     profile = pl.read_csv(f"{local}/tables/profile.csv")
     assert profile["size"].sum() == 400 and profile["revenue_share"].sum() == pytest.approx(1.0)
     report = json.loads(Path(local, "data", "cleaning_report.json").read_text())
