@@ -5,12 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint ui bench clean-store help
+.PHONY: run test lint ui serve bench clean-store help
+MODEL ?= models:/rfm-segmenter@champion
+PORT  ?= 5001
 
 help:
 	@echo "make run    - install into .venv and run the main job on the embedded default dataset"
 	@echo "make test   - install with dev extras and run the whole test suite"
 	@echo "make ui     - open the MLflow UI on mlruns/mlflow.db (http://127.0.0.1:5000)"
+	@echo "make serve  - serve models:/rfm-segmenter@champion on http://127.0.0.1:5001/invocations"
 	@echo "make lint   - ruff check"
 	@echo "make bench  - run the benchmarks in benchmarks/"
 
@@ -38,6 +41,11 @@ lint: $(DEVSTAMP)
 ui: $(STAMP)
 	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000
+
+serve: $(STAMP)
+	@echo "serving $(MODEL) on http://127.0.0.1:$(PORT)/invocations"
+	PATH=$(abspath $(BIN)):$$PATH MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///mlruns/mlflow.db} \
+	  $(BIN)/mlflow models serve -m $(MODEL) --env-manager local -h 127.0.0.1 -p $(PORT)
 
 bench: $(DEVSTAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -213,5 +213,134 @@ def _compare(args) -> dict:
     return {"run_id": h.run_id, "leaderboard": board, "ari": ari}
 
 
+def promote_main(argv: list[str] | None = None) -> None:
+    """``rfmlab-promote``: register a run's model and point an alias (default ``champion``) at it."""
+    import argparse
+
+    from rfmlab import console, tracking
+    from rfmlab.errors import RfmlabError
+
+    ap = argparse.ArgumentParser(prog="rfmlab-promote", description=promote_main.__doc__)
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-id", help="the run whose model to promote")
+    which.add_argument("--best", action="store_true", help="the best finished run of --experiment by --metric")
+    ap.add_argument("--experiment", help="with --best: where to look")
+    ap.add_argument(
+        "--metric", default=None, help="with --best: silhouette (default), davies_bouldin (lower wins), ..."
+    )
+    ap.add_argument(
+        "--filter", default=None, help="with --best: extra MLflow filter, e.g. \"tags.rfmlab.algorithm = 'kmeans'\""
+    )
+    ap.add_argument("--name", default="rfm-segmenter", help="registered model name (default rfm-segmenter)")
+    ap.add_argument("--alias", default="champion", help="alias to point at the new version (default champion)")
+    ap.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
+    args = ap.parse_args(argv)
+    try:
+        if args.best and not args.experiment:
+            raise RfmlabError("--best needs --experiment NAME")
+        res = tracking.promote(
+            tracking.store_uri(args.tracking_uri),
+            args.run_id,
+            args.experiment,
+            args.metric or ("silhouette" if args.best else None),
+            args.filter,
+            args.name,
+            args.alias,
+        )
+    except RfmlabError as e:
+        console.error(str(e))
+        sys.exit(2)
+    m = {k: v for k, v in res["metrics"].items() if v is not None}
+    console.console.print(
+        f"promoted run {res['run_id']} as [bold]{res['name']}[/] version {res['version']} "
+        f"(alias {res['alias']}); " + ", ".join(f"{k} {console.fmt(v)}" for k, v in m.items())
+    )
+    console.console.print(res["uri"])
+
+
+def score_main(argv: list[str] | None = None) -> None:
+    """``rfmlab-score``: segment new customers (a customer table or a transaction log) with a model."""
+    import argparse
+
+    from rfmlab import console
+    from rfmlab.errors import RfmlabError
+
+    ap = argparse.ArgumentParser(prog="rfmlab-score", description=score_main.__doc__)
+    ap.add_argument("--model", required=True, help="e.g. models:/rfm-segmenter@champion or runs:/ID/model")
+    ap.add_argument("--input", required=True, help="CSV or parquet: customers (customer_id, recency, ...) or a log")
+    ap.add_argument("--output", required=True, help="CSV or parquet (by extension)")
+    ap.add_argument(
+        "--dataset",
+        default=None,
+        help="dataset config whose layout and cleaning read a log (default: the one the model was trained on)",
+    )
+    ap.add_argument(
+        "--as-of", default=None, help="analysis date for logs, YYYY-MM-DD (default: day after the last row)"
+    )
+    ap.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
+    args = ap.parse_args(argv)
+    try:
+        _score(args)
+    except RfmlabError as e:
+        console.error(str(e))
+        sys.exit(2)
+
+
+def _dataset_config(name: str) -> dict:
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import MissingConfigException
+    from omegaconf import OmegaConf
+
+    from rfmlab.errors import ConfigError
+
+    try:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            cfg = compose(config_name="config", overrides=[f"dataset={name}"])
+    except MissingConfigException as e:
+        options = sorted(p.stem for p in (Path(CONF_DIR) / "dataset").glob("*.yaml"))
+        raise ConfigError(f"unknown dataset {name!r}; use one of {options}") from e
+    return OmegaConf.to_container(cfg.dataset, resolve=False)
+
+
+def _score(args) -> None:
+    from rich.progress import Progress
+
+    from rfmlab import console, tracking
+    from rfmlab.data import load
+    from rfmlab.errors import RfmlabError
+
+    uri = tracking.store_uri(args.tracking_uri)
+    with console.stage(f"load model {args.model}"):
+        segmenter = tracking.load_segmenter(args.model, uri)
+    dataset = _dataset_config(args.dataset) if args.dataset else dict(segmenter.dataset)
+    spec = load.DatasetSpec.from_dict(
+        {**{k: v for k, v in dataset.items() if k != "synthetic"}, "path": args.input, "download": {}, "synthetic": {}}
+    )
+    with console.stage(f"read {args.input}"):
+        raw = load.read(spec)
+    if not segmenter.is_customer_table(raw):
+        console.console.print(f"  [dim]input is a transaction log: RFM with the {dataset.get('name')} layout[/]")
+    with Progress(console=console.console, transient=True) as bar:
+        task = bar.add_task("scoring", total=None)
+        out = segmenter.score(
+            raw,
+            as_of=args.as_of,
+            dataset=dataset,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    target = Path(args.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix == ".parquet":
+        out.write_parquet(target)
+    elif target.suffix in (".csv", ".txt"):
+        out.write_csv(target)
+    else:
+        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
+    counts = out["segment"].value_counts(sort=True)
+    console.console.print(
+        f"scored {out.height:,} customers -> {target}: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows())
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -138,6 +138,30 @@ def log_fit(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, prep: pipe
     handle.log_text(plots.scatter3d_html(fit.customers, names, max_points, seed), "plots/rfm_scatter_3d.html")
 
 
+def log_segmenter(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Prepared, cfg: dict) -> str | None:
+    """The run's pyfunc model: RFM settings, fitted transform, clusterer, assignment and names."""
+    if not cfg["tracking"].get("log_model", True):
+        return None
+    from rfmlab import serving
+    from rfmlab.models.assign import Assigner
+    from rfmlab.scoring import Segmenter
+
+    segmenter = Segmenter(
+        fit.algorithm,
+        fit.params,
+        cfg["dataset"],
+        prep.columns,
+        prep.transform,
+        Assigner(fit.algorithm, fit.estimator, prep.X, fit.labels),
+        fit.names,
+        prep.analysis_date.isoformat(),
+        {"rfmlab_version": handle.run_id and __import__("rfmlab").__version__, "run_id": handle.run_id},
+    )
+    uri = serving.log_model(segmenter, fit.customers.head(5))
+    handle.set_tags({"rfmlab.model_uri": uri})
+    return uri
+
+
 def _summary(cfg, prep, fit, handle, title, extra_rows=None) -> dict:
     tcfg = cfg["tracking"]
     link = tracking.run_url(tcfg.get("ui_url") or "http://127.0.0.1:5000", handle.experiment_id, handle.run_id)
@@ -189,6 +213,7 @@ def run(cfg: dict, config_yaml: str) -> dict:
         fit = pipeline.fit(prep, algo, params, seed, stage=console.stage)
         with console.stage("log to MLflow"):
             log_fit(handle, fit, cfg, prep)
+            log_segmenter(handle, fit, prep, cfg)
     return _summary(cfg, prep, fit, handle, "rfmlab run")
 
 
@@ -273,10 +298,11 @@ def _search_worker(
 class _Progress:
     """rich progress bar over the study's finished trials (all workers), with the best value so far."""
 
-    def __init__(self, spec, study):
+    def __init__(self, spec, study, total: int | None = None):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.spec = spec
+        self.total = total or spec.n_trials
         self.bar = Progress(
             TextColumn("  [bold]search[/]"),
             BarColumn(),
@@ -286,7 +312,7 @@ class _Progress:
             console=console.console,
             transient=False,
         )
-        self.task = self.bar.add_task("search", total=spec.n_trials, best="")
+        self.task = self.bar.add_task("search", total=self.total, best="")
         self.update(study)
 
     def update(self, study) -> None:
@@ -294,7 +320,7 @@ class _Progress:
 
         best = search.best_trial(study)
         txt = f"best {self.spec.metric} {best.value:.4f} (trial {best.number})" if best else "no valid trial yet"
-        self.bar.update(self.task, completed=min(search.finished(study), self.spec.n_trials), best=txt)
+        self.bar.update(self.task, completed=min(search.finished(study), self.total), best=txt)
 
     def __call__(self, study, trial) -> None:
         self.update(study)
@@ -406,7 +432,8 @@ def run_search(cfg: dict, config_yaml: str) -> dict:
             )
             p.start()
             workers.append(p)
-        progress = _Progress(spec, study)
+        grid_total = search.grid_size(space, spec.grid_points) if spec.sampler == "grid" else None
+        progress = _Progress(spec, study, min(spec.n_trials, grid_total) if grid_total else None)
         try:
             with progress.bar:
                 _optimize(cfg, prep, spec, space, study, logger, progress, share=shares[0] if workers else None)
@@ -455,6 +482,7 @@ def run_search(cfg: dict, config_yaml: str) -> dict:
         with console.stage("log to MLflow"):
             handle.log_metrics({f"best_{spec.metric}": best.value})
             log_fit(handle, fit, cfg, prep)
+            log_segmenter(handle, fit, prep, cfg)
             if (cfg.get("plots") or {}).get("enabled", True):
                 _log_search_plots(handle, study, algo, prep, space, best, params)
 

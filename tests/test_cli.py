@@ -132,24 +132,40 @@ def test_multirun_grid_gives_one_run_per_combination_with_one_sweep_id(store):
     assert len({r.data.tags["rfmlab.sweep_id"] for r in runs}) == 1
 
 
-def test_stock_market_seed_experiment_runs_both_algorithms(store):
+@pytest.mark.realdata
+def test_stock_market_seed_experiment_runs_both_algorithms(store, shared_data):
     res = run_cli(
         "-m",
         "+experiment=stock_market_seed",
-        *SMALL,
         "plots.enabled=false",
+        "tracking.log_model=false",
         f"tracking.uri={store}",
         cwd=ROOT,
         timeout=600,
+        env_extra={"RFMLAB_SHARED_DATA": str(shared_data)},
     )
     assert res.returncode == 0, res.stderr
     client = MlflowClient(store)
-    runs = client.search_runs([client.get_experiment_by_name("stock_market").experiment_id])
+    runs = client.search_runs([client.get_experiment_by_name("study_stock_market_seed").experiment_id])
     by_algo = {r.data.params["algorithm.name"]: r for r in runs}
     assert set(by_algo) == {"kmeans", "dbscan"}
     assert by_algo["kmeans"].data.metrics["n_clusters"] == 5
     assert by_algo["dbscan"].data.params["algorithm.effective_params"] == "{'eps': 0.2, 'min_samples': 5}"
     assert all(r.data.tags["rfmlab.study"] == "stock_market_seed" for r in runs)
+    # the real file in the seed layout, cancellations dropped: every customer with one valid purchase line
+    import csv
+    import gzip
+
+    with gzip.open(shared_data / "online_retail.csv.gz", "rt", encoding="utf-8") as f:
+        valid = {
+            r["CustomerID"]
+            for r in csv.DictReader(f)
+            if r["CustomerID"]
+            and not r["InvoiceNo"].startswith("C")
+            and float(r["Quantity"]) * float(r["UnitPrice"]) > 0
+            and float(r["UnitPrice"]) > 0
+        }
+    assert all(r.data.metrics["n_customers"] == len(valid) for r in runs)
 
 
 def test_mlflow_ui_serves_the_run_and_its_plots(store, tmp_path):

@@ -218,3 +218,14 @@ def test_bad_files_give_one_line_and_exit_2(tmp_path, case):
     assert res.returncode == 2
     errors = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and message in errors[0] and "Traceback" not in res.stderr
+
+
+def test_gzipped_csv_in_a_legacy_encoding(tmp_path, retail):
+    raw, expected = retail
+    text = as_strings(raw).with_columns(pl.lit("CAFÉ £").alias("Description")).write_csv()
+    with gzip.open(tmp_path / "legacy.csv.gz", "wb") as g:
+        g.write(text.encode("iso-8859-1"))
+    got = customers_from(dataset_cfg("online_retail", path=tmp_path / "legacy.csv.gz", encoding="iso-8859-1"))
+    assert got.equals(expected)
+    with pytest.raises(DataError, match="cannot read"):
+        customers_from(dataset_cfg("online_retail", path=tmp_path / "legacy.csv.gz", encoding="no-such-codec"))

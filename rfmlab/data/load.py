@@ -182,9 +182,20 @@ def read(spec: DatasetSpec) -> pl.DataFrame:
         elif name.endswith((".xlsx", ".xls", ".xlsb", ".ods")):
             df = pl.read_excel(path, sheet_name=spec.sheet, infer_schema_length=None)
         else:
-            encoding = "utf8-lossy" if spec.encoding.lower() in ("utf8", "utf-8") else spec.encoding
-            df = pl.read_csv(path, separator=spec.separator, infer_schema=False, encoding=encoding, quote_char='"')
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError, ValueError) as e:
+            source = path
+            if spec.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy"):
+                # polars would decode the raw (maybe gzip) bytes itself: decompress, then decode, then UTF-8
+                import gzip
+                import io
+
+                data = path.read_bytes()
+                if data[:2] == b"\x1f\x8b":
+                    data = gzip.decompress(data)
+                source = io.BytesIO(data.decode(spec.encoding, errors="replace").encode("utf-8"))
+            df = pl.read_csv(
+                source, separator=spec.separator, infer_schema=False, encoding="utf8-lossy", quote_char='"'
+            )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError, ValueError, LookupError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataError(f"cannot read {path}: {first}; check dataset.separator / dataset.encoding") from e
     if df.height == 0:

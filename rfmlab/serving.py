@@ -1,0 +1,81 @@
+"""The MLflow pyfunc model of a run (this module and ``tracking`` are the only MLflow importers).
+
+The model wraps a ``scoring.Segmenter``. ``predict`` takes a pandas DataFrame (MLflow's boundary):
+a customer table or a transaction log in the training dataset's layout, and ``params={"as_of":
+"YYYY-MM-DD"}`` for logs. It returns customer_id, cluster, segment, is_outlier, outlier_score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import polars as pl
+
+import rfmlab
+from rfmlab.data.schema import FEATURE_COLUMNS
+from rfmlab.scoring import Segmenter
+
+
+class RfmSegmenterModel(mlflow.pyfunc.PythonModel):
+    def __init__(self, segmenter: Segmenter):
+        self.segmenter = segmenter
+
+    def predict(self, context, model_input, params=None):
+        params = params or {}
+        df = pl.from_pandas(model_input) if not isinstance(model_input, pl.DataFrame) else model_input
+        df = df.select([c for c in df.columns if df[c].null_count() < df.height])  # optional columns left out
+        return self.segmenter.score(df, as_of=params.get("as_of") or None).to_pandas()
+
+
+def _log_columns(dataset: dict) -> list[str]:
+    names = []
+    for v in (dataset.get("columns") or {}).values():
+        if v is None:
+            continue
+        names += [v] if isinstance(v, str) else list(v)
+    return names
+
+
+def signature(segmenter: Segmenter, example, output):
+    """Every input column optional: a customer table or a log in the training layout both validate."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
+
+    # Any: JSON clients send 100 as well as 100.0 (MLflow refuses int64 -> double); the segmenter casts
+    cols = [ColSpec(AnyType(), "customer_id", required=False)]
+    cols += [ColSpec(AnyType(), c, required=False) for c in FEATURE_COLUMNS]
+    seen = {c.name for c in cols}
+    cols += [ColSpec(AnyType(), c, required=False) for c in _log_columns(segmenter.dataset) if c not in seen]
+    out = Schema(
+        [
+            ColSpec("string", "customer_id"),
+            ColSpec("long", "cluster"),
+            ColSpec("string", "segment"),
+            ColSpec("boolean", "is_outlier"),
+            ColSpec("double", "outlier_score", required=False),
+        ]
+    )
+    return ModelSignature(Schema(cols), out, ParamSchema([ParamSpec("as_of", "string", "")]))
+
+
+def log_model(segmenter: Segmenter, example: pl.DataFrame) -> str:
+    """Log the model into the active run as ``model`` (MLflow 3 ``name=``); returns its model URI."""
+    import warnings
+
+    example_pd = example.select("customer_id", *[c for c in FEATURE_COLUMNS if c in example.columns]).to_pandas()
+    output = segmenter.score(example).to_pandas()
+    deps = ["mlflow", "scikit-learn", "hdbscan", "polars", "pyarrow", "numpy", "pandas", "scipy"]
+    from importlib.metadata import version
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=RfmSegmenterModel(segmenter),
+            signature=signature(segmenter, example_pd, output),
+            input_example=example_pd,
+            code_paths=[str(Path(rfmlab.__file__).parent)],
+            pip_requirements=[f"{d}=={version(d)}" for d in deps],
+        )
+    return info.model_uri

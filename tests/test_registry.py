@@ -1,0 +1,240 @@
+"""Promote -> score -> serve, through the commands users run."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import polars as pl
+import pytest
+from conftest import ROOT, run_cli
+from mlflow.tracking import MlflowClient
+
+from rfmlab.data import synthetic
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("reg")
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    common = ["dataset.synthetic.n_customers=500", "plots.enabled=false", "search=none", f"tracking.uri={uri}"]
+    for args in (
+        ["algorithm.params.n_clusters=4"],
+        ["algorithm=hdbscan", "algorithm.params.min_cluster_size=20"],
+        ["tracking.log_model=false", "tracking.run_name=nomodel"],
+    ):
+        res = run_cli(*common, *args, cwd=ROOT)
+        assert res.returncode == 0, res.stderr
+    return tmp, uri
+
+
+def runs(uri):
+    client = MlflowClient(uri)
+    return client, client.search_runs([client.get_experiment_by_name("ecommerce").experiment_id])
+
+
+def test_every_run_has_a_model_with_signature_and_example(trained):
+    _, uri = trained
+    client, rs = runs(uri)
+    with_model = [r for r in rs if "rfmlab.model_uri" in r.data.tags]
+    assert len(with_model) == 2
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    info = mlflow.models.get_model_info(with_model[0].data.tags["rfmlab.model_uri"])
+    names = {c.name for c in info.signature.inputs.inputs}
+    assert {"customer_id", "recency", "frequency", "monetary", "InvoiceNo", "CustomerID"} <= names
+    assert not any(c.required for c in info.signature.inputs.inputs)  # a customer table or a log
+    assert [c.name for c in info.signature.outputs.inputs] == [
+        "customer_id",
+        "cluster",
+        "segment",
+        "is_outlier",
+        "outlier_score",
+    ]
+    assert info.saved_input_example_info is not None
+
+
+def test_promote_best_scores_and_reproduces_the_run(trained):
+    tmp, uri = trained
+    res = run_cli(
+        "--best",
+        "--experiment",
+        "ecommerce",
+        "--metric",
+        "silhouette",
+        "--filter",
+        "tags.`rfmlab.algorithm` = 'kmeans'",
+        "--tracking-uri",
+        uri,
+        cwd=ROOT,
+        module="rfmlab.cli_promote",
+    )
+    assert res.returncode == 0, res.stderr
+    assert "models:/rfm-segmenter@champion" in res.stdout
+    client, rs = runs(uri)
+    kmeans_run = [
+        r for r in rs if r.data.tags.get("rfmlab.algorithm") == "kmeans" and "rfmlab.model_uri" in r.data.tags
+    ][0]
+    mv = client.get_model_version_by_alias("rfm-segmenter", "champion")
+    assert mv.tags["run_id"] == kmeans_run.info.run_id
+    assert float(mv.tags["metric.silhouette"]) == pytest.approx(kmeans_run.data.metrics["silhouette"])
+    assert mv.tags["data.digest"] == kmeans_run.data.params["data.digest"]
+
+    # score the training customers (a customer table): the run's own labels come back
+    local = client.download_artifacts(kmeans_run.info.run_id, "tables/customers.parquet", str(tmp))
+    train = pl.read_parquet(local)
+    train.select("customer_id", "recency", "frequency", "monetary").write_csv(tmp / "customers.csv")
+    res = run_cli(
+        "--model",
+        "models:/rfm-segmenter@champion",
+        "--input",
+        str(tmp / "customers.csv"),
+        "--output",
+        str(tmp / "scored.parquet"),
+        "--tracking-uri",
+        uri,
+        cwd=ROOT,
+        module="rfmlab.cli_score",
+    )
+    assert res.returncode == 0, res.stderr
+    scored = pl.read_parquet(tmp / "scored.parquet")
+    assert scored.columns == ["customer_id", "cluster", "segment", "is_outlier", "outlier_score"]
+    both = train.join(scored, on="customer_id", suffix="_new")
+    assert both.height == 500 and (both["cluster"] == both["cluster_new"]).all()
+    assert (both["segment"] == both["segment_new"]).all()
+
+    # a transaction log of new customers, in the training layout, as of a date
+    synthetic.ecommerce(n_customers=120, seed=77).write_parquet(tmp / "log.parquet")
+    res = run_cli(
+        "--model",
+        "models:/rfm-segmenter@champion",
+        "--input",
+        str(tmp / "log.parquet"),
+        "--output",
+        str(tmp / "log_scored.csv"),
+        "--as-of",
+        "2011-12-31",
+        "--dataset",
+        "ecommerce",
+        "--tracking-uri",
+        uri,
+        cwd=ROOT,
+        module="rfmlab.cli_score",
+    )
+    assert res.returncode == 0, res.stderr
+    out = pl.read_csv(tmp / "log_scored.csv")
+    assert out.height == 120 and set(out["segment"]) <= set(train["segment"])
+
+
+def test_promote_refuses_runs_without_model_or_metric(trained):
+    _, uri = trained
+    _, rs = runs(uri)
+    nomodel = [r for r in rs if r.info.run_name == "nomodel"][0]
+    res = run_cli("--run-id", nomodel.info.run_id, "--tracking-uri", uri, cwd=ROOT, module="rfmlab.cli_promote")
+    assert res.returncode == 2 and "has no model" in res.stderr and "Traceback" not in res.stderr
+    with_model = [r for r in rs if "rfmlab.model_uri" in r.data.tags][0]
+    res = run_cli(
+        "--run-id",
+        with_model.info.run_id,
+        "--metric",
+        "ari_vs_nothing",
+        "--tracking-uri",
+        uri,
+        cwd=ROOT,
+        module="rfmlab.cli_promote",
+    )
+    assert res.returncode == 2 and "no metric 'ari_vs_nothing'" in res.stderr
+    res = run_cli(
+        "--model",
+        "models:/nope@champion",
+        "--input",
+        "x.csv",
+        "--output",
+        "y.csv",
+        "--tracking-uri",
+        uri,
+        cwd=ROOT,
+        module="rfmlab.cli_score",
+    )
+    assert res.returncode == 2 and "cannot load models:/nope@champion" in res.stderr
+
+
+def test_mlflow_models_serve_answers_with_segments(trained):
+    tmp, uri = trained
+    res = run_cli(
+        "--best",
+        "--experiment",
+        "ecommerce",
+        "--name",
+        "served",
+        "--filter",
+        "tags.`rfmlab.algorithm` = 'kmeans'",
+        "--tracking-uri",
+        uri,
+        cwd=ROOT,
+        module="rfmlab.cli_promote",
+    )
+    assert res.returncode == 0, res.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # mlflow runs `uvicorn` through the shell: the environment's bin/ must be on PATH
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            "models:/served@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp,
+    )
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1)
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                time.sleep(0.5)
+        body = {
+            "dataframe_split": {
+                "columns": ["customer_id", "recency", "frequency", "monetary"],
+                "data": [["a", 3, 40, 25000.0], ["b", 300, 1, 12]],
+            }
+        }
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            preds = json.load(r)["predictions"]
+        assert [p["customer_id"] for p in preds] == ["a", "b"]
+        assert all(isinstance(p["cluster"], int) and p["segment"] for p in preds)
+        assert preds[0]["segment"] != preds[1]["segment"]  # a champion is not a lapsed one-off buyer
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
