@@ -1,11 +1,12 @@
 """Out-of-sample assignment: put new customers into the clusters of a fitted model.
 
-| algorithm | rule | on the training customers |
-|---|---|---|
-| kmeans | nearest centre (``KMeans.predict``) | reproduces the labels exactly |
-| agglomerative | k nearest training customers (k=5), votes weighted by 1/distance | a training customer is its own nearest neighbour (distance 0), so its label is kept; >= 0.99 |
-| dbscan | nearest core sample, if within eps; otherwise noise (-1) | core points and noise exactly; border points may go to another cluster's core within eps (>= 0.99) |
-| hdbscan | ``hdbscan.approximate_predict`` (the model is fitted with ``prediction_data=True``) | non-noise points exactly |
+- kmeans: nearest centre (``KMeans.predict``); reproduces the training labels exactly.
+- agglomerative: the 5 nearest training customers vote, weighted by 1/distance; a training customer is
+  its own nearest neighbour (distance 0), so it keeps its label (agreement >= 0.99).
+- dbscan: the nearest core sample if it lies within eps, otherwise noise (-1); core points and noise
+  are reproduced exactly, a border point may go to another cluster's core within eps (>= 0.99).
+- hdbscan: ``hdbscan.approximate_predict`` (fitted with ``prediction_data=True``); exact on the
+  training customers that are not noise.
 
 Why k-NN for agglomerative rather than the nearest centroid: single, average and complete linkage (and
 ward on uneven clusters) produce clusters that are not convex balls around a centroid; a centroid rule
