@@ -13,7 +13,7 @@ from rfmlab.data import load
 
 GROUPS = {
     g: sorted(p.stem for p in (Path(CONF_DIR) / g).glob("*.yaml"))
-    for g in ("dataset", "features", "algorithm", "search", "tracking")
+    for g in ("dataset", "features", "algorithm", "search", "tracking", "segments")
 }
 EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR).parent / "experiments").glob("*.yaml"))
 
@@ -25,7 +25,15 @@ def compose_cfg(overrides=()):
 
 
 def test_groups_have_the_documented_options():
-    assert GROUPS["dataset"] >= ["ecommerce", "stock_market"]
+    assert set(GROUPS["dataset"]) == {
+        "ecommerce",
+        "stock_market",
+        "online_retail",
+        "online_retail_ii",
+        "ecommerce_us",
+        "transactions",
+    }
+    assert set(GROUPS["segments"]) == {"mean_split_8", "quartile", "rfm11", "four_tier", "value_risk"}
     assert GROUPS["features"] == ["log", "log_minmax", "log_standard", "minmax", "standard"]
     assert GROUPS["algorithm"] == ["agglomerative", "dbscan", "hdbscan", "kmeans"]
     assert "none" in GROUPS["search"]

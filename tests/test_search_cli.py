@@ -11,6 +11,8 @@ import pytest
 from conftest import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
+from rfmlab import search
+
 pytestmark = pytest.mark.slow
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -20,11 +22,14 @@ def stores(tmp_path):
 
 
 def finished(storage, name=None):
-    summaries = optuna.get_all_study_summaries(storage) if os.path.exists(storage[len("sqlite:///") :]) else []
+    if not os.path.exists(storage[len("sqlite:///") :]):
+        return None, []
+    rdb = search.storage_for(storage)  # opened like rfmlab opens it: under the schema-creation lock
+    summaries = optuna.get_all_study_summaries(rdb)
     if not summaries:
         return None, []
     name = name or summaries[-1].study_name
-    study = optuna.load_study(study_name=name, storage=storage)
+    study = optuna.load_study(study_name=name, storage=rdb)
     return study, [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED", "FAIL")]
 
 
