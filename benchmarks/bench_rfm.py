@@ -49,7 +49,9 @@ def make_log(path: Path, rows: int, customers: int = 1_000_000, seed: int = 0) -
                 {
                     "customer_id": cust,
                     "invoice_id": (lo + np.arange(n)) // 8 + 500_000,
-                    "timestamp": start + rng.integers(0, 365 * 86400, n).astype("timedelta64[s]"),
+                    "timestamp": (start + rng.integers(0, 365 * 86400, n).astype("timedelta64[s]")).astype(
+                        "datetime64[us]"
+                    ),
                     "amount": np.round(rng.lognormal(2.0, 1.0, n), 2),
                     "is_return": rng.random(n) < 0.02,
                 }

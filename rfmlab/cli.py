@@ -111,26 +111,34 @@ def main() -> None:
         raise
 
 
+TRACKING_URI_HELP = "default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db"
+
+
+def _run_command(ap, argv, body) -> None:
+    """Parse ``argv`` and run ``body(args)``: a user error prints one line and exits 2 (no traceback)."""
+    from rfmlab import console
+    from rfmlab.errors import RfmlabError
+
+    ap.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)
+    args = ap.parse_args(argv)
+    try:
+        body(args)
+    except RfmlabError as e:
+        console.error(str(e))
+        sys.exit(2)
+
+
 def compare_main(argv: list[str] | None = None) -> None:
     """``rfmlab-compare``: a leaderboard and the pairwise ARI matrix of runs, printed and logged."""
     import argparse
-
-    from rfmlab import console
-    from rfmlab.errors import RfmlabError
 
     ap = argparse.ArgumentParser(prog="rfmlab-compare", description=compare_main.__doc__)
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--experiment", help="every finished top-level run of this experiment")
     which.add_argument("--sweep", help="every finished run tagged rfmlab.sweep_id=ID")
     which.add_argument("--runs", help="comma-separated run ids")
-    ap.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
     ap.add_argument("--sort-by", default="silhouette", help="leaderboard order (default silhouette)")
-    args = ap.parse_args(argv)
-    try:
-        _compare(args)
-    except RfmlabError as e:
-        console.error(str(e))
-        sys.exit(2)
+    _run_command(ap, argv, _compare)
 
 
 def _compare(args) -> dict:
@@ -217,9 +225,6 @@ def promote_main(argv: list[str] | None = None) -> None:
     """``rfmlab-promote``: register a run's model and point an alias (default ``champion``) at it."""
     import argparse
 
-    from rfmlab import console, tracking
-    from rfmlab.errors import RfmlabError
-
     ap = argparse.ArgumentParser(prog="rfmlab-promote", description=promote_main.__doc__)
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--run-id", help="the run whose model to promote")
@@ -233,23 +238,18 @@ def promote_main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--name", default="rfm-segmenter", help="registered model name (default rfm-segmenter)")
     ap.add_argument("--alias", default="champion", help="alias to point at the new version (default champion)")
-    ap.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
-    args = ap.parse_args(argv)
-    try:
-        if args.best and not args.experiment:
-            raise RfmlabError("--best needs --experiment NAME")
-        res = tracking.promote(
-            tracking.store_uri(args.tracking_uri),
-            args.run_id,
-            args.experiment,
-            args.metric or ("silhouette" if args.best else None),
-            args.filter,
-            args.name,
-            args.alias,
-        )
-    except RfmlabError as e:
-        console.error(str(e))
-        sys.exit(2)
+    _run_command(ap, argv, _promote)
+
+
+def _promote(args) -> None:
+    from rfmlab import console, tracking
+    from rfmlab.errors import RfmlabError
+
+    if args.best and not args.experiment:
+        raise RfmlabError("--best needs --experiment NAME")
+    metric = args.metric or ("silhouette" if args.best else None)
+    uri = tracking.store_uri(args.tracking_uri)
+    res = tracking.promote(uri, args.run_id, args.experiment, metric, args.filter, args.name, args.alias)
     m = {k: v for k, v in res["metrics"].items() if v is not None}
     console.console.print(
         f"promoted run {res['run_id']} as [bold]{res['name']}[/] version {res['version']} "
@@ -261,9 +261,6 @@ def promote_main(argv: list[str] | None = None) -> None:
 def score_main(argv: list[str] | None = None) -> None:
     """``rfmlab-score``: segment new customers (a customer table or a transaction log) with a model."""
     import argparse
-
-    from rfmlab import console
-    from rfmlab.errors import RfmlabError
 
     ap = argparse.ArgumentParser(prog="rfmlab-score", description=score_main.__doc__)
     ap.add_argument("--model", required=True, help="e.g. models:/rfm-segmenter@champion or runs:/ID/model")
@@ -277,13 +274,7 @@ def score_main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--as-of", default=None, help="analysis date for logs, YYYY-MM-DD (default: day after the last row)"
     )
-    ap.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
-    args = ap.parse_args(argv)
-    try:
-        _score(args)
-    except RfmlabError as e:
-        console.error(str(e))
-        sys.exit(2)
+    _run_command(ap, argv, _score)
 
 
 def _dataset_config(name: str) -> dict:

@@ -6,6 +6,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# conf/dataset/online_retail.yaml's column mapping, for tests that build a DatasetSpec by hand
+ONLINE_RETAIL = {
+    "customer": "CustomerID",
+    "invoice": "InvoiceNo",
+    "date": "InvoiceDate",
+    "quantity": "Quantity",
+    "price": "UnitPrice",
+}
 
 
 def shared_data_dir() -> Path | None:
@@ -38,4 +46,17 @@ def run_cli(*args: str, cwd: Path, env_extra: dict | None = None, timeout: int =
         text=True,
         timeout=timeout,
         env=env,
+    )
+
+
+def spawn_cli(*args: str, cwd: Path = ROOT) -> subprocess.Popen:
+    """The rfmlab CLI in the background (stderr captured as text), for kill and concurrency tests."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rfmlab.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )

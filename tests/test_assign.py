@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import ONLINE_RETAIL
 from sklearn.datasets import make_blobs
 
 from rfmlab import models, pipeline
@@ -21,13 +22,7 @@ def X():
             "name": "t",
             "kind": "ecommerce",
             "synthetic": {"n_customers": 1500, "seed": 5},
-            "columns": {
-                "customer": "CustomerID",
-                "invoice": "InvoiceNo",
-                "date": "InvoiceDate",
-                "quantity": "Quantity",
-                "price": "UnitPrice",
-            },
+            "columns": ONLINE_RETAIL,
         },
         {"transform": ["log", "standard"]},
     )

@@ -3,18 +3,11 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 import pytest
+from conftest import ONLINE_RETAIL
 
 from rfmlab.data import clean, load, synthetic
 from rfmlab.errors import ConfigError, DataError
 from rfmlab.features import rfm
-
-ONLINE_RETAIL = {
-    "customer": "CustomerID",
-    "invoice": "InvoiceNo",
-    "date": "InvoiceDate",
-    "quantity": "Quantity",
-    "price": "UnitPrice",
-}
 
 
 def spec(**kw):

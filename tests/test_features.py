@@ -2,6 +2,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from conftest import ONLINE_RETAIL
 
 from rfmlab.data import clean, load
 from rfmlab.errors import ConfigError
@@ -29,13 +30,7 @@ def tiny():
     s = load.DatasetSpec.from_dict(
         {
             "name": "t",
-            "columns": {
-                "customer": "CustomerID",
-                "invoice": "InvoiceNo",
-                "date": "InvoiceDate",
-                "quantity": "Quantity",
-                "price": "UnitPrice",
-            },
+            "columns": ONLINE_RETAIL,
         }
     )
     tx, _ = clean.clean(load.canonicalize(raw, s), {"cancellations": "net"})

@@ -2,13 +2,11 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import optuna
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, spawn_cli
 from mlflow.tracking import MlflowClient
 
 from rfmlab import search
@@ -109,14 +107,7 @@ def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
         f"tracking.uri={uri}",
         f"search.storage={storage}",
     ]
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rfmlab.cli", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    proc = spawn_cli(*args)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         _, done = finished(storage)
@@ -175,27 +166,12 @@ def test_two_separate_processes_contribute_to_one_named_study(tmp_path):
         f"tracking.uri={uri}",
         f"search.storage={storage}",
     ]
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    a = subprocess.Popen(
-        [sys.executable, "-m", "rfmlab.cli", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    a = spawn_cli(*args)
     deadline = time.time() + 240
     while time.time() < deadline and a.poll() is None and len(finished(storage, "shared")[1]) < 1:
         time.sleep(0.2)
     assert a.poll() is None, a.communicate()[1]
-    b = subprocess.Popen(
-        [sys.executable, "-m", "rfmlab.cli", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    b = spawn_cli(*args)
     _, err_a = a.communicate(timeout=600)
     _, err_b = b.communicate(timeout=600)
     assert a.returncode == 0, err_a
