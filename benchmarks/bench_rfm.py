@@ -43,12 +43,14 @@ def make_log(path: Path, rows: int, customers: int = 1_000_000, seed: int = 0) -
     parts = []
     for lo in range(0, rows, chunk):
         n = min(chunk, rows - lo)
-        cust = (rng.pareto(1.2, n) * 1000).astype(np.int64) % customers + 10_000
+        invoice = (lo + np.arange(n)) // 8 + 500_000  # 8 lines an invoice, one customer an invoice
+        first = np.unique(invoice)
+        cust_of = (rng.pareto(1.2, first.size) * 1000).astype(np.int64) % customers + 10_000
         parts.append(
             pl.DataFrame(
                 {
-                    "customer_id": cust,
-                    "invoice_id": (lo + np.arange(n)) // 8 + 500_000,
+                    "customer_id": cust_of[invoice - first[0]],
+                    "invoice_id": invoice,
                     "timestamp": (start + rng.integers(0, 365 * 86400, n).astype("timedelta64[s]")).astype(
                         "datetime64[us]"
                     ),
@@ -78,11 +80,7 @@ def child(kind: str, path: str) -> None:
 
         from rfmlab.features import rfm
 
-        out, _ = rfm(
-            pl.scan_parquet(path).with_columns(
-                pl.col("customer_id").cast(pl.String), pl.col("invoice_id").cast(pl.String)
-            )
-        )
+        out, _ = rfm(pl.scan_parquet(path))  # ids stay integers, as pandas reads them
         n = out.height
     elif kind == "read":
         import polars as pl
