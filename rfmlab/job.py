@@ -19,6 +19,7 @@ import multiprocessing
 import platform
 import time
 
+import rfmlab
 from rfmlab import console, pipeline, tracking
 from rfmlab.errors import ConfigError, RfmlabError
 
@@ -155,7 +156,7 @@ def log_segmenter(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.
         Assigner(fit.algorithm, fit.estimator, prep.X, fit.labels),
         fit.names,
         prep.analysis_date.isoformat(),
-        {"rfmlab_version": handle.run_id and __import__("rfmlab").__version__, "run_id": handle.run_id},
+        {"rfmlab_version": rfmlab.__version__, "run_id": handle.run_id},
     )
     uri = serving.log_model(segmenter, fit.customers.head(5))
     handle.set_tags({"rfmlab.model_uri": uri})
