@@ -3,7 +3,8 @@
 - ``recency``: days from the analysis date (default: the day after the last transaction) back to the
   customer's last purchase, counted in calendar days (a purchase on the last day gives 1).
 - ``frequency``: distinct purchase invoices (trades, for a broker log); returns do not count.
-- ``monetary``: net amount, purchases minus returns kept by cleaning.
+- ``monetary``: net amount, purchases minus returns kept by cleaning (rounded to 6 decimals, so the
+  streaming engine's summation order cannot change a run's result).
 - ``tenure_days``: days from the first purchase to the analysis date.
 - ``avg_order_value``: monetary / frequency.
 - ``return_rate``: returned value / purchased value, clipped to [0, 1] (0 when returns were dropped).
@@ -60,7 +61,11 @@ def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None
             pl.when(buy).then(pl.col(S.AMOUNT)).sum().alias("_bought"),
             pl.when(~buy).then(-pl.col(S.AMOUNT)).sum().alias("_returned"),
         )
-        .with_columns((pl.col("_distinct") - (pl.col("_returns") > 0).cast(pl.UInt32)).alias("frequency"))
+        .with_columns(
+            (pl.col("_distinct") - (pl.col("_returns") > 0).cast(pl.UInt32)).alias("frequency"),
+            # streaming sums partial results in no fixed order; 6 decimals make money sums reproducible
+            *[pl.col(c).round(6) for c in ("monetary", "_bought", "_returned")],
+        )
         .filter(pl.col("frequency") > 0)
         .with_columns(
             (pl.lit(as_of) - pl.col("_last").dt.date()).dt.total_days().cast(pl.Int64).alias("recency"),

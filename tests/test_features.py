@@ -69,3 +69,19 @@ def test_rfm_with_past_analysis_date_ignores_later_transactions():
     assert (a["recency"], a["frequency"], a["monetary"]) == (5, 1, 25.0)
     with pytest.raises(ConfigError, match="not an ISO date"):
         rfm(tiny(), "January")
+
+
+def test_rfm_is_reproducible_eager_or_streamed_from_parquet(tmp_path):
+    """The streaming engine sums in no fixed order: the customer table must still be bit-identical."""
+    from conftest import ONLINE_RETAIL
+
+    from rfmlab.data import synthetic
+
+    raw = synthetic.ecommerce(n_customers=3000, seed=11)
+    s = load.DatasetSpec.from_dict({"name": "t", "columns": ONLINE_RETAIL})
+    tx, _ = clean.clean(load.canonicalize(raw, s), {})
+    tx.write_parquet(tmp_path / "tx.parquet")
+    eager, _ = rfm(tx)
+    for _ in range(3):
+        streamed, _ = rfm(pl.scan_parquet(tmp_path / "tx.parquet"))
+        assert streamed.equals(eager)
