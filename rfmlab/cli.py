@@ -142,8 +142,6 @@ def compare_main(argv: list[str] | None = None) -> None:
 
 
 def _compare(args) -> dict:
-    import tempfile
-
     import polars as pl
 
     from rfmlab import compare, console, plots, tracking
@@ -180,7 +178,7 @@ def _compare(args) -> dict:
     console.compare_tables(board, ari, short)
 
     first = runs[0]
-    exp_name = tracking._mlflow().MlflowClient(uri).get_experiment(first.info.experiment_id).name
+    exp_name = tracking.experiment_name(uri, first.info.experiment_id)
     scope = args.experiment or (f"sweep {args.sweep}" if args.sweep else f"{len(tables)} runs")
     with tracking.start_run(
         uri,
@@ -190,18 +188,9 @@ def _compare(args) -> dict:
     ) as h:
         h.log_params({"compare.scope": scope, "compare.n_runs": len(tables)})
         ari_named = ari.with_columns(pl.col("run_id").replace(short)).rename(short)
-        with tempfile.TemporaryDirectory():
-            tracking.log_table(
-                h,
-                {
-                    "leaderboard.csv": board,
-                    "ari_matrix.csv": ari,
-                    "common_customers.csv": pl.DataFrame(
-                        {"run_id": list(short), **{short[k]: common[:, i] for i, k in enumerate(short)}}
-                    ),
-                },
-                "compare",
-            )
+        common_df = pl.DataFrame({"run_id": list(short), **{short[k]: common[:, i] for i, k in enumerate(short)}})
+        tables_out = {"leaderboard.csv": board, "ari_matrix.csv": ari, "common_customers.csv": common_df}
+        tracking.log_table(h, tables_out, "compare")
         h.log_text(
             plots.segments_html(
                 f"Comparison: {scope}",

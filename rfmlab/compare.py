@@ -36,8 +36,11 @@ def leaderboard(runs: list[dict], sort_by: str = "silhouette") -> pl.DataFrame:
     return df.sort(sort_by, descending=sort_by != "davies_bouldin", nulls_last=True)
 
 
-def ari_matrix(assignments: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Pairwise ARI; ``assignments`` maps a run id to a frame with ``customer_id`` and ``cluster``."""
+def ari_matrix(assignments: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, np.ndarray]:
+    """Pairwise ARI, and how many customers each pair shares.
+
+    ``assignments`` maps a run id to a frame with ``customer_id`` and ``cluster``.
+    """
     ids = list(assignments)
     m = np.eye(len(ids))
     common = np.zeros((len(ids), len(ids)), dtype=int)

@@ -61,7 +61,7 @@ def _params(cfg: dict) -> dict:
         "segments": {"schemes": sorted(k for k, v in seg.items() if isinstance(v, dict)), "naming": seg.get("naming")},
     }
     flat = tracking.flatten(cfg)
-    return {k: v for k, v in flat.items() if not k.startswith(VOLATILE) and k != "sweep_id"}
+    return {k: v for k, v in flat.items() if not k.startswith(VOLATILE)}
 
 
 def _prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
@@ -372,12 +372,12 @@ def run_search(cfg: dict, config_yaml: str) -> dict:
     _banner(cfg, experiment, uri)
 
     # the study decides whether this is a new parent run or the resumed one
-    prep0 = None
+    prep0 = space = None
     study, created = None, True
     if spec.resume or spec.study_name:
         prep0 = _prepare(cfg, None)
-        space0 = search.resolve_space(algo, space_cfg, prep0.X)
-        study, created = search.open_study(cfg, spec, space0)
+        space = search.resolve_space(algo, space_cfg, prep0.X)
+        study, created = search.open_study(cfg, spec, space)
     parent_id = None if study is None else study.user_attrs.get("mlflow_parent_run_id")
     if parent_id and not tracking.run_exists(uri, parent_id):
         parent_id = None
@@ -393,8 +393,7 @@ def run_search(cfg: dict, config_yaml: str) -> dict:
             )
         else:
             prep = _prepare(cfg, handle)
-        space = search.resolve_space(algo, space_cfg, prep.X)
-        if study is None:
+            space = search.resolve_space(algo, space_cfg, prep.X)  # once: DBSCAN's eps range costs a k-NN pass
             study, created = search.open_study(cfg, spec, space)
         if study.user_attrs.get("mlflow_parent_run_id") != handle.run_id:
             study.set_user_attr("mlflow_parent_run_id", handle.run_id)

@@ -17,7 +17,7 @@ import json
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -25,8 +25,6 @@ import numpy as np
 
 from rfmlab import evaluation, models
 from rfmlab.errors import ConfigError, RfmlabError
-
-FINISHED_STATES = ("COMPLETE", "PRUNED")
 
 
 class FitFailed(Exception):
@@ -47,12 +45,11 @@ class SearchSpec:
     resume: bool = False
     n_workers: int = 1
     grid_points: int = 8  # values per float parameter for the grid sampler
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict) -> SearchSpec:
         d = {k: v for k, v in d.items() if k != "name"}
-        known = set(cls.__dataclass_fields__) - {"extra"}
+        known = set(cls.__dataclass_fields__)
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown search option(s) {unknown}; valid are {sorted(known)}")

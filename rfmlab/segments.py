@@ -194,7 +194,7 @@ def _pct_of(population: np.ndarray, x: float) -> float:
     return float(max((lo + hi + 1) / 2, 1) / len(s))
 
 
-def _score_inputs(scheme: Scheme, sc: Score, customers: pl.DataFrame):
+def _score_inputs(sc: Score, customers: pl.DataFrame):
     cols = [customers[c].to_numpy().astype(float) for c in sc.columns]
     pct = np.mean([_pct_rank(v) for v in cols], axis=0)
     values = cols[0] if len(cols) == 1 else pct
@@ -206,7 +206,7 @@ def apply(scheme: Scheme, customers: pl.DataFrame) -> pl.DataFrame:
     n = customers.height
     levels = {}
     for sc in scheme.scores:
-        pct, values = _score_inputs(scheme, sc, customers)
+        pct, values = _score_inputs(sc, customers)
         levels[sc.key] = scheme.level(sc, pct, values, float(values.mean()))
     keys = [sc.key for sc in scheme.scores]
     matrix = np.stack([levels[k] for k in keys], axis=1)
@@ -241,7 +241,6 @@ def name_clusters(scheme: Scheme, customers: pl.DataFrame, cluster_col: str = "c
     """A business name per cluster id from its median profile placed in the population (see module doc)."""
     cols = sorted(set(RFM) | set(scheme.columns()))
     pops = {c: customers[c].to_numpy().astype(float) for c in cols}
-    pct_pop = {c: _pct_rank(v) for c, v in pops.items()}
     med = (
         customers.group_by(cluster_col)
         .agg(*[pl.col(c).median() for c in cols], pl.col("monetary").sum().alias("_revenue"))
@@ -259,7 +258,9 @@ def name_clusters(scheme: Scheme, customers: pl.DataFrame, cluster_col: str = "c
                 if len(sc.columns) == 1:
                     value, mean = row[sc.columns[0]], float(pops[sc.columns[0]].mean())
                 else:
-                    value, mean = pct, float(np.mean([pct_pop[col] for col in sc.columns], axis=0).mean())
+                    # a mean split of several columns compares their mean percentile with its population mean
+                    pop_pct = np.mean([_pct_rank(pops[col]) for col in sc.columns], axis=0)
+                    value, mean = pct, float(pop_pct.mean())
                 lv[sc.key] = int(scheme.level(sc, None, np.array([value]), mean)[0])
             else:
                 lv[sc.key] = int(scheme.level(sc, np.array([pct]))[0])

@@ -407,6 +407,10 @@ def find_runs(uri: str, experiment: str | None = None, sweep: str | None = None,
     ]
 
 
+def experiment_name(uri: str, experiment_id: str) -> str:
+    return _mlflow().MlflowClient(uri).get_experiment(experiment_id).name
+
+
 def load_table(uri: str, run_id: str, path: str = "tables/customers.parquet"):
     """A polars frame from a run's parquet artifact (None when the run has none)."""
     import polars as pl
