@@ -99,30 +99,18 @@ def test_bad_data_fails_the_run_in_mlflow_and_exits_2(store, tmp_path):
 
 
 def test_multirun_grid_gives_one_run_per_combination_with_one_sweep_id(store):
-    res = run_cli(
+    grid = [
         "-m",
         *SMALL,
         "plots.enabled=false",
         f"tracking.uri={store}",
         "features=log,standard",
         "algorithm=kmeans,hdbscan",
-        "algorithm.params.n_clusters=4",
-        cwd=ROOT,
-        timeout=600,
-    )
+    ]
+    res = run_cli(*grid, "algorithm.params.n_clusters=4", cwd=ROOT, timeout=600)
     # n_clusters is a kmeans param: composing it into hdbscan is refused up front with exit 2
     assert res.returncode == 2 and "Could not override 'algorithm.params.n_clusters'" in res.stderr
-    res = run_cli(
-        "-m",
-        *SMALL,
-        "plots.enabled=false",
-        f"tracking.uri={store}",
-        "features=log,standard",
-        "algorithm=kmeans,hdbscan",
-        "tracking.experiment=grid",
-        cwd=ROOT,
-        timeout=600,
-    )
+    res = run_cli(*grid, "tracking.experiment=grid", cwd=ROOT, timeout=600)
     assert res.returncode == 0, res.stderr
     client = MlflowClient(store)
     runs = client.search_runs([client.get_experiment_by_name("grid").experiment_id])

@@ -18,6 +18,14 @@ from rfmlab.data import synthetic
 pytestmark = pytest.mark.slow
 
 
+def promote(*args):
+    return run_cli(*args, cwd=ROOT, module="rfmlab.cli_promote")
+
+
+def score(*args):
+    return run_cli(*args, cwd=ROOT, module="rfmlab.cli_score")
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reg")
@@ -62,7 +70,7 @@ def test_every_run_has_a_model_with_signature_and_example(trained):
 
 def test_promote_best_scores_and_reproduces_the_run(trained):
     tmp, uri = trained
-    res = run_cli(
+    res = promote(
         "--best",
         "--experiment",
         "ecommerce",
@@ -72,8 +80,6 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
         "tags.`rfmlab.algorithm` = 'kmeans'",
         "--tracking-uri",
         uri,
-        cwd=ROOT,
-        module="rfmlab.cli_promote",
     )
     assert res.returncode == 0, res.stderr
     assert "models:/rfm-segmenter@champion" in res.stdout
@@ -90,7 +96,7 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
     local = client.download_artifacts(kmeans_run.info.run_id, "tables/customers.parquet", str(tmp))
     train = pl.read_parquet(local)
     train.select("customer_id", "recency", "frequency", "monetary").write_csv(tmp / "customers.csv")
-    res = run_cli(
+    res = score(
         "--model",
         "models:/rfm-segmenter@champion",
         "--input",
@@ -99,8 +105,6 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
         str(tmp / "scored.parquet"),
         "--tracking-uri",
         uri,
-        cwd=ROOT,
-        module="rfmlab.cli_score",
     )
     assert res.returncode == 0, res.stderr
     scored = pl.read_parquet(tmp / "scored.parquet")
@@ -111,7 +115,7 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
 
     # a transaction log of new customers, in the training layout, as of a date
     synthetic.ecommerce(n_customers=120, seed=77).write_parquet(tmp / "log.parquet")
-    res = run_cli(
+    res = score(
         "--model",
         "models:/rfm-segmenter@champion",
         "--input",
@@ -124,8 +128,6 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
         "ecommerce",
         "--tracking-uri",
         uri,
-        cwd=ROOT,
-        module="rfmlab.cli_score",
     )
     assert res.returncode == 0, res.stderr
     out = pl.read_csv(tmp / "log_scored.csv")
@@ -136,38 +138,18 @@ def test_promote_refuses_runs_without_model_or_metric(trained):
     _, uri = trained
     _, rs = runs(uri)
     nomodel = [r for r in rs if r.info.run_name == "nomodel"][0]
-    res = run_cli("--run-id", nomodel.info.run_id, "--tracking-uri", uri, cwd=ROOT, module="rfmlab.cli_promote")
+    res = promote("--run-id", nomodel.info.run_id, "--tracking-uri", uri)
     assert res.returncode == 2 and "has no model" in res.stderr and "Traceback" not in res.stderr
     with_model = [r for r in rs if "rfmlab.model_uri" in r.data.tags][0]
-    res = run_cli(
-        "--run-id",
-        with_model.info.run_id,
-        "--metric",
-        "ari_vs_nothing",
-        "--tracking-uri",
-        uri,
-        cwd=ROOT,
-        module="rfmlab.cli_promote",
-    )
+    res = promote("--run-id", with_model.info.run_id, "--metric", "ari_vs_nothing", "--tracking-uri", uri)
     assert res.returncode == 2 and "no metric 'ari_vs_nothing'" in res.stderr
-    res = run_cli(
-        "--model",
-        "models:/nope@champion",
-        "--input",
-        "x.csv",
-        "--output",
-        "y.csv",
-        "--tracking-uri",
-        uri,
-        cwd=ROOT,
-        module="rfmlab.cli_score",
-    )
+    res = score("--model", "models:/nope@champion", "--input", "x.csv", "--output", "y.csv", "--tracking-uri", uri)
     assert res.returncode == 2 and "cannot load models:/nope@champion" in res.stderr
 
 
 def test_mlflow_models_serve_answers_with_segments(trained):
     tmp, uri = trained
-    res = run_cli(
+    res = promote(
         "--best",
         "--experiment",
         "ecommerce",
@@ -177,8 +159,6 @@ def test_mlflow_models_serve_answers_with_segments(trained):
         "tags.`rfmlab.algorithm` = 'kmeans'",
         "--tracking-uri",
         uri,
-        cwd=ROOT,
-        module="rfmlab.cli_promote",
     )
     assert res.returncode == 0, res.stderr
     with socket.socket() as s:

@@ -31,6 +31,19 @@ def finished(storage, name=None):
     return study, [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED", "FAIL")]
 
 
+def slow_search(uri, storage, n_trials=40):
+    """A 40-trial agglomerative search slow enough (~0.2 s a trial) to be killed or joined midway."""
+    return [
+        "algorithm=agglomerative",
+        "dataset.synthetic.n_customers=2500",
+        "plots.enabled=false",
+        f"search.n_trials={n_trials}",
+        "algorithm.search_space.n_clusters.high=40",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+    ]
+
+
 def runs_of(uri, experiment):
     client = MlflowClient(uri)
     runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id], max_results=1000)
@@ -98,15 +111,7 @@ def test_dbscan_search_derives_eps_and_draws_the_k_distance_chart(tmp_path):
 
 def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
     uri, storage = stores(tmp_path)
-    args = [
-        "algorithm=agglomerative",
-        "dataset.synthetic.n_customers=2500",
-        "plots.enabled=false",
-        "search.n_trials=40",
-        "algorithm.search_space.n_clusters.high=40",
-        f"tracking.uri={uri}",
-        f"search.storage={storage}",
-    ]
+    args = slow_search(uri, storage)
     proc = spawn_cli(*args)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
@@ -156,16 +161,7 @@ def test_two_local_workers_share_one_study(tmp_path):
 
 def test_two_separate_processes_contribute_to_one_named_study(tmp_path):
     uri, storage = stores(tmp_path)
-    args = [
-        "algorithm=agglomerative",
-        "dataset.synthetic.n_customers=2500",
-        "plots.enabled=false",
-        "search.n_trials=40",
-        "search.study_name=shared",
-        "algorithm.search_space.n_clusters.high=40",
-        f"tracking.uri={uri}",
-        f"search.storage={storage}",
-    ]
+    args = [*slow_search(uri, storage), "search.study_name=shared"]
     a = spawn_cli(*args)
     deadline = time.time() + 240
     while time.time() < deadline and a.poll() is None and len(finished(storage, "shared")[1]) < 1:
