@@ -20,11 +20,6 @@ from rfmlab.data import schema as S
 from rfmlab.errors import ConfigError
 
 
-def default_analysis_date(tx: pl.DataFrame | pl.LazyFrame) -> date:
-    last = tx.lazy().select(pl.col(S.TIMESTAMP).max()).collect(engine="streaming").item()
-    return last.date() + timedelta(days=1)
-
-
 def parse_date(value: str | date | None) -> date | None:
     if value is None or isinstance(value, date):
         return value.date() if isinstance(value, datetime) else value
@@ -34,37 +29,84 @@ def parse_date(value: str | date | None) -> date | None:
         raise ConfigError(f"analysis date {value!r} is not an ISO date; use YYYY-MM-DD") from e
 
 
+PROBE_ROWS = 100_000  # lines read up front to guess whether a log lists its invoices in order
+
+
+def _split_lines(buy: pl.Expr) -> pl.Expr:
+    """Lines that break invoice order: an id lower than the line before, or an invoice that changes customer or
+    kind (purchase/return) between consecutive lines. With none, every invoice is one run of consecutive lines."""
+    inv, prev = pl.col(S.INVOICE), pl.col(S.INVOICE).shift(1)
+    changed = (pl.col(S.CUSTOMER) != pl.col(S.CUSTOMER).shift(1)) | (buy != buy.shift(1))
+    return ((inv < prev) | ((inv == prev) & changed)).fill_null(False)
+
+
+def _per_customer(lf: pl.LazyFrame, by_runs: bool) -> pl.DataFrame:
+    """Raw per-customer aggregates: ``_last``/``_first`` purchase, ``monetary``, ``_returned``, ``frequency``,
+    ``_latest`` line.
+
+    ``by_runs=True`` counts purchase invoices as runs of consecutive lines with the same id, and ``_split`` counts
+    the lines that break what this needs (see ``_split_lines``). When ``_split`` sums to 0 the run count is the
+    exact distinct count, for about half the cost of hashing every invoice per customer (the way taken with
+    ``by_runs=False``). Exported logs list an invoice's lines together and in invoice order.
+    """
+    # when/then rather than filters inside the aggregation: polars streams these (50M rows in ~0.5 GB)
+    buy = ~pl.col(S.IS_RETURN)
+    bought_at = pl.when(buy).then(pl.col(S.TIMESTAMP))
+    aggs = [
+        bought_at.max().alias("_last"),
+        bought_at.min().alias("_first"),
+        pl.col(S.AMOUNT).sum().alias("monetary"),
+        pl.when(~buy).then(-pl.col(S.AMOUNT)).sum().alias("_returned"),
+        pl.col(S.TIMESTAMP).max().alias("_latest"),  # any line: the default analysis date follows the last one
+    ]
+    if by_runs:
+        lf = lf.with_columns(
+            (buy & (pl.col(S.INVOICE) != pl.col(S.INVOICE).shift(1)).fill_null(True)).alias("_new_purchase"),
+            _split_lines(buy).alias("_split"),
+        )
+        aggs += [pl.col("_new_purchase").sum().alias("frequency"), pl.col("_split").sum()]
+    else:
+        bought_invoice = pl.when(buy).then(pl.col(S.INVOICE))  # null for returns: counted once, taken off
+        aggs.append((bought_invoice.n_unique() - (bought_invoice.null_count() > 0)).alias("frequency"))
+    return lf.group_by(S.CUSTOMER).agg(aggs).collect(engine="streaming")
+
+
+def _aggregate(lf: pl.LazyFrame) -> pl.DataFrame:
+    """Per-customer aggregates with an exact frequency, reading the log once when its invoices are in order.
+
+    The first ``PROBE_ROWS`` lines choose the way; the run count checks itself, so a log in order at the top but
+    not further down costs a second read, never a wrong count.
+    """
+    probe = lf.head(PROBE_ROWS).select(_split_lines(~pl.col(S.IS_RETURN)).sum()).collect().item()
+    if probe == 0:
+        agg = _per_customer(lf, by_runs=True)
+        if agg["_split"].sum() == 0:
+            return agg.drop("_split")
+    return _per_customer(lf, by_runs=False)
+
+
 def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
     """Customer table (``schema.CUSTOMER_COLUMNS``), sorted by customer id, and the analysis date used.
 
     Transactions after the analysis date are ignored, so a past date reproduces a past snapshot.
     ``tx`` may be lazy (e.g. ``pl.scan_parquet``): the query then runs on polars' streaming engine and
-    never holds the whole log in memory.
+    never holds the whole log in memory; a log that lists its invoices in order is counted fastest (see
+    ``_aggregate``).
     """
-    given = parse_date(analysis_date)
-    as_of = given or default_analysis_date(tx)
+    as_of = parse_date(analysis_date)
     lf = tx.lazy()
-    if given is not None:  # the default (after the last transaction) keeps every row: no per-row filter
+    if as_of is not None:  # the default (after the last transaction) keeps every row: no per-row filter
         lf = lf.filter(pl.col(S.TIMESTAMP) < datetime.combine(as_of, datetime.min.time()))
-    # when/then rather than filters inside the aggregation: polars streams these (50M rows in ~0.5 GB)
-    buy = ~pl.col(S.IS_RETURN)
-    bought_at = pl.when(buy).then(pl.col(S.TIMESTAMP))
-    bought_invoice = pl.when(buy).then(pl.col(S.INVOICE))
+    agg = _aggregate(lf)
+    if as_of is None:
+        as_of = agg["_latest"].max().date() + timedelta(days=1)
     out = (
-        lf.group_by(S.CUSTOMER)
-        .agg(
-            bought_at.max().alias("_last"),
-            bought_at.min().alias("_first"),
-            bought_invoice.n_unique().alias("_distinct"),  # counts null (the returns) as one more value
-            bought_invoice.null_count().alias("_returns"),
-            pl.col(S.AMOUNT).sum().alias("monetary"),
-            pl.when(buy).then(pl.col(S.AMOUNT)).sum().alias("_bought"),
-            pl.when(~buy).then(-pl.col(S.AMOUNT)).sum().alias("_returned"),
-        )
+        agg.lazy()
         .with_columns(
-            (pl.col("_distinct") - (pl.col("_returns") > 0).cast(pl.UInt32)).alias("frequency"),
             # streaming sums partial results in no fixed order; 6 decimals make money sums reproducible
-            *[pl.col(c).round(6) for c in ("monetary", "_bought", "_returned")],
+            pl.col("monetary").round(6),
+            pl.col("_returned").round(6),
+            (pl.col("monetary") + pl.col("_returned")).round(6).alias("_bought"),
         )
         .filter(pl.col("frequency") > 0)
         .with_columns(
@@ -76,6 +118,6 @@ def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None
         )
         .select(S.CUSTOMER_COLUMNS)
         .sort(S.CUSTOMER)
-        .collect(engine="streaming")
+        .collect()
     )
     return out, as_of

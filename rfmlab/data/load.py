@@ -286,8 +286,13 @@ def canonicalize(raw: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
         amount = _numeric(raw, c.quantity, "quantity") * price
     if c.invoice is not None:
         invoice = raw[c.invoice].cast(pl.String).str.strip_chars()
+        missing = invoice.is_null() | (invoice == "")
+        if missing.any():  # a line without an invoice id is a purchase of its own
+            invoice = pl.select(
+                pl.when(missing).then(pl.format("#row{}", pl.int_range(raw.height))).otherwise(invoice)
+            ).to_series()
     else:
-        invoice = pl.Series([str(i) for i in range(raw.height)], dtype=pl.String)
+        invoice = pl.select(pl.int_range(raw.height).cast(pl.String)).to_series()
     is_return = amount < 0
     if c.invoice is not None and spec.return_prefix:
         is_return = is_return | invoice.str.starts_with(spec.return_prefix).fill_null(False)

@@ -3,7 +3,8 @@
 One row is one transaction line (an invoice line or a trade):
 
 - ``customer_id`` (str): who bought.
-- ``invoice_id`` (str): groups lines into one purchase; frequency counts distinct invoices.
+- ``invoice_id`` (str, never null): groups lines into one purchase; frequency counts distinct invoices.
+  A line without one is a purchase of its own (loaders give it ``#row<n>``).
 - ``timestamp`` (datetime): when.
 - ``amount`` (float): the line's value, negative for a return line.
 - ``is_return`` (bool): a cancellation / return line.
