@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from rfmlab.data import schema as S
-from rfmlab.errors import ConfigError
+from rfmlab.errors import ConfigError, DataError
 
 
 def parse_date(value: str | date | None) -> date | None:
@@ -104,6 +104,8 @@ def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None
         lf = lf.filter(pl.col(S.TIMESTAMP) < datetime.combine(as_of, datetime.min.time()))
     agg = _aggregate(lf)
     if as_of is None:
+        if agg.height == 0:
+            raise DataError("the transaction log is empty: no analysis date to count recency from; check the file")
         as_of = agg["_latest"].max().date() + timedelta(days=1)
     out = (
         agg.lazy()

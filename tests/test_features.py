@@ -5,7 +5,7 @@ import pytest
 from conftest import ONLINE_RETAIL
 
 from rfmlab.data import clean, load
-from rfmlab.errors import ConfigError
+from rfmlab.errors import ConfigError, DataError
 from rfmlab.features import rfm
 
 
@@ -156,6 +156,9 @@ def test_default_analysis_date_follows_the_last_line_even_a_return():
     cust, as_of = rfm(tx)
     assert as_of == date(2021, 2, 2)
     assert cust.select("customer_id", "recency", "frequency").rows() == [("a", 28, 2)]  # b only returned
+    assert rfm(tx.clear(), "2021-03-01")[0].height == 0
+    with pytest.raises(DataError, match="log is empty"):
+        rfm(tx.clear())
 
 
 def test_a_line_without_invoice_id_is_a_purchase_of_its_own():
