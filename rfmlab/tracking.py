@@ -17,6 +17,7 @@ import math
 import os
 import subprocess
 import tempfile
+import time
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -150,27 +151,36 @@ class RunHandle:
         return _mlflow().MlflowClient(self.uri)
 
     def log_params(self, params: dict, only_new: bool = False) -> dict[str, str]:
-        """Log params; with ``only_new`` skip keys the run already has (a resumed run).
+        """Log params; with ``only_new`` skip keys the run already has (a resumed or shared run).
 
         Returns the keys skipped because the run holds another value for them (MLflow params are immutable).
+        Processes sharing a study log to one parent run: MLflow checks for existing keys and then inserts, so
+        two of them can both find a key missing and one insert then fails; that one reads the run again.
         """
         from mlflow.entities import Param
+        from mlflow.exceptions import MlflowException
 
         client = self._client()
         values = {k: str(v)[:6000] for k, v in params.items()}
-        changed = {}
-        if only_new:
-            have = client.get_run(self.run_id).data.params
-            changed = {k: have[k] for k, v in values.items() if k in have and have[k] != v}
-            values = {k: v for k, v in values.items() if k not in have}
-        items = [Param(k, v) for k, v in values.items()]
-        for i in range(0, len(items), 100):
-            client.log_batch(self.run_id, params=items[i : i + 100])
+        for attempt in range(5):
+            changed, todo = {}, values
+            if only_new:
+                have = client.get_run(self.run_id).data.params
+                changed = {k: have[k] for k, v in values.items() if k in have and have[k] != v}
+                todo = {k: v for k, v in values.items() if k not in have}
+            items = [Param(k, v) for k, v in todo.items()]
+            try:
+                for i in range(0, len(items), 100):
+                    client.log_batch(self.run_id, params=items[i : i + 100])
+                return changed
+            except MlflowException as e:
+                conflict = "UNIQUE constraint" in str(e) or "duplicate key" in str(e)
+                if not (only_new and conflict) or attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
         return changed
 
     def log_metrics(self, metrics: dict[str, float], step: int = 0) -> None:
-        import time
-
         from mlflow.entities import Metric
 
         ts = int(time.time() * 1000)
@@ -302,8 +312,6 @@ def log_child_run(
     failed: bool = False,
 ) -> str:
     """One nested run, written in three calls (create, one batch, terminate): about 20 ms on SQLite."""
-    import time
-
     from mlflow.entities import Metric, Param, RunTag
 
     mlflow = _mlflow()

@@ -159,6 +159,36 @@ def test_two_local_workers_share_one_study(tmp_path):
     assert len(workers) == 2, workers
 
 
+def test_params_another_process_logs_meanwhile_are_read_again(tmp_path, monkeypatch):
+    """Two processes sharing a study log best.* to one parent run; the loser of MLflow's check-then-insert race
+    (seen in CI: UNIQUE constraint failed: params.key) reads the run again instead of failing the job."""
+    from mlflow.entities import Param
+    from mlflow.exceptions import MlflowException
+
+    from rfmlab import tracking
+
+    uri, _ = stores(tmp_path)
+    real = MlflowClient.log_batch
+    raced = []
+
+    def racing(self, run_id, metrics=(), params=(), tags=(), **kw):
+        if params and not raced:  # the other process inserts first; this insert then hits the unique key
+            raced.append(run_id)
+            real(MlflowClient(uri), run_id, params=[Param("best.k", "3")])
+            raise MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: params.key, params.run_uuid")
+        return real(self, run_id, metrics=metrics, params=params, tags=tags, **kw)
+
+    with tracking.start_run(uri, "race") as handle:
+        monkeypatch.setattr(MlflowClient, "log_batch", racing)
+        changed = handle.log_params({"best.k": 4, "best.linkage": "ward"}, only_new=True)
+        monkeypatch.undo()
+        with pytest.raises(MlflowException, match="Changing param values"):
+            handle.log_params({"best.linkage": "single"})  # without only_new a real clash still fails
+    assert raced == [handle.run_id]
+    assert changed == {"best.k": "3"}
+    assert MlflowClient(uri).get_run(handle.run_id).data.params == {"best.k": "3", "best.linkage": "ward"}
+
+
 def test_two_separate_processes_contribute_to_one_named_study(tmp_path):
     uri, storage = stores(tmp_path)
     args = [*slow_search(uri, storage), "search.study_name=shared"]
