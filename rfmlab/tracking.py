@@ -162,7 +162,8 @@ class RunHandle:
 
         client = self._client()
         values = {k: str(v)[:6000] for k, v in params.items()}
-        for attempt in range(5):
+        attempt = 0
+        while True:
             changed, todo = {}, values
             if only_new:
                 have = client.get_run(self.run_id).data.params
@@ -174,11 +175,11 @@ class RunHandle:
                     client.log_batch(self.run_id, params=items[i : i + 100])
                 return changed
             except MlflowException as e:
+                attempt += 1
                 conflict = "UNIQUE constraint" in str(e) or "duplicate key" in str(e)
-                if not (only_new and conflict) or attempt == 4:
+                if not (only_new and conflict) or attempt == 5:
                     raise
-                time.sleep(0.05 * (attempt + 1))
-        return changed
+                time.sleep(0.05 * attempt)
 
     def log_metrics(self, metrics: dict[str, float], step: int = 0) -> None:
         from mlflow.entities import Metric
