@@ -22,7 +22,8 @@ import optuna
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from rfmlab import job, pipeline, search, tracking
+from rfmlab import pipeline, search, tracking
+from rfmlab.jobs import trials
 
 warnings.filterwarnings("ignore")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -52,7 +53,7 @@ def rfmlab_search(prep, n_trials, seed, tracked: bool, tmp: str):
         uri = f"sqlite:///{tmp}/mlflow.db"
         exp = tracking.ensure_experiment("bench", uri)
         parent = tracking.log_child_run(uri, exp, "", "parent", {}, {}, {})
-        on_trial = job._TrialLogger(uri, exp, parent, {}, writer)
+        on_trial = trials.TrialLogger(uri, exp, parent, {}, writer)
         storage = search.storage_for(f"sqlite:///{tmp}/optuna.db")
     t = time.perf_counter()
     prep.evaluator._dist = None  # the distance cache is part of the measured time

@@ -55,6 +55,19 @@ class Fit:
     profile: pl.DataFrame
     sizes: dict[int, int] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # cluster id -> business name
+    sample: np.ndarray | None = None  # rows the estimator was fitted on (None: every customer)
+
+    @property
+    def fit_params(self) -> dict:
+        """``fit.method`` (exact, or sample + out-of-sample assignment) and ``fit.sample_size``, as run params."""
+        n = len(self.labels) if self.sample is None else len(self.sample)
+        return {"fit.method": "exact" if self.sample is None else "sample+assign", "fit.sample_size": n}
+
+    def training_set(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The customers the estimator was fitted on and their labels (what out-of-sample assignment needs)."""
+        if self.sample is None:
+            return X, self.labels
+        return X[self.sample], self.labels[self.sample]
 
 
 def feature_columns(columns) -> list[str]:
@@ -86,7 +99,7 @@ def prepare(
         raw = load.read(spec)
         digest = load.digest(spec, raw)
         tx = load.canonicalize(raw, spec)
-        on_stage("load", {"raw": raw, "digest": digest})
+        on_stage("load", {"head": raw.head(1000), "digest": digest})
     with stage("clean"):
         tx, report = clean_mod.clean(tx, spec.cleaning)
         on_stage("clean", report)

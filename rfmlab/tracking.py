@@ -124,6 +124,32 @@ def git_commit(path: Path | None = None) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def is_server(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def ui_url(tracking_cfg: dict | None, uri: str) -> str:
+    """Where the MLflow UI of ``uri`` is: ``tracking.ui_url``, the tracking server itself, or ``make ui``'s."""
+    configured = (tracking_cfg or {}).get("ui_url")
+    if configured:
+        return configured
+    return uri.rstrip("/") if is_server(uri) else "http://127.0.0.1:5000"
+
+
+def ui_hint(uri: str) -> str:
+    """How to open the UI of this store (a tracking server is its own UI)."""
+    if is_server(uri):
+        return f"{uri.rstrip('/')}  [dim](the tracking server's UI)[/]"
+    return f"make ui   [dim](mlflow ui --backend-store-uri {uri})[/]"
+
+
+def redact(url: str) -> str:
+    """A storage URL without its password (``postgresql://user:***@host/db``), for params and messages."""
+    import re
+
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
 def run_url(ui_url: str, experiment_id: str, run_id: str) -> str:
     return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}{UI_QUERY}"
 

@@ -28,7 +28,7 @@ def test_compare_command_logs_leaderboard_and_ari(tmp_path):
     ids = list("abcdefgh")
     r1 = make_run(uri, "one", ids, [0, 0, 1, 1, 2, 2, 0, 1], {"silhouette": 0.4, "n_clusters": 3})
     r2 = make_run(uri, "two", ids[:6] + ["x", "y"], [5, 5, 6, 6, 6, 6, 5, 5], {"silhouette": 0.6, "n_clusters": 2})
-    res = run_cli("--runs", f"{r1},{r2}", "--tracking-uri", uri, cwd=ROOT, module="rfmlab.cli_compare")
+    res = run_cli("--runs", f"{r1},{r2}", "--tracking-uri", uri, cwd=ROOT, module="rfmlab.cli.compare")
     assert res.returncode == 0, res.stderr
     assert "pairwise ARI" in res.stdout
     client = MlflowClient(uri)
@@ -49,5 +49,5 @@ def test_compare_command_logs_leaderboard_and_ari(tmp_path):
         "compare/comparison.html",
         "compare/ari_matrix.png",
     }
-    res = run_cli("--experiment", "nope", "--tracking-uri", uri, cwd=ROOT, module="rfmlab.cli_compare")
+    res = run_cli("--experiment", "nope", "--tracking-uri", uri, cwd=ROOT, module="rfmlab.cli.compare")
     assert res.returncode == 2 and "no experiment 'nope'" in res.stderr

@@ -7,7 +7,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from rfmlab import job, models, transforms
+from rfmlab import jobs, models, transforms
 from rfmlab.cli import CONF_DIR
 from rfmlab.data import load
 
@@ -48,7 +48,7 @@ def test_every_combination_composes_and_builds(dataset, feats, algorithm):
     assert cfg["dataset"]["name"] == dataset and cfg["features"]["name"] == feats
     load.DatasetSpec.from_dict(cfg["dataset"])
     transforms.build(cfg["features"]["transform"])
-    models.make(cfg["algorithm"]["name"], job.algorithm_params(cfg), cfg["seed"])
+    models.make(cfg["algorithm"]["name"], jobs.algorithm_params(cfg), cfg["seed"])
     assert cfg["tracking"]["experiment"] == cfg["dataset"]["name"]
 
 
@@ -56,7 +56,7 @@ def test_overrides_reach_the_objects():
     cfg = compose_cfg(
         ["algorithm=kmeans", "algorithm.params.n_clusters=9", "seed=3", "dataset.synthetic.n_customers=77"]
     )
-    est = models.make("kmeans", job.algorithm_params(cfg), cfg["seed"])
+    est = models.make("kmeans", jobs.algorithm_params(cfg), cfg["seed"])
     assert est.n_clusters == 9 and est.random_state == 3
     assert cfg["dataset"]["synthetic"] == {"n_customers": 77, "seed": 3}
 
@@ -69,12 +69,12 @@ def test_every_experiment_composes_with_its_question(name):
     assert cfg["study"]["name"] == name
     for algo in ("kmeans", "dbscan", "agglomerative", "hdbscan"):
         c = compose_cfg([f"+experiment={name}", f"algorithm={algo}"])
-        models.make(algo, job.algorithm_params(c), c["seed"])
+        models.make(algo, jobs.algorithm_params(c), c["seed"])
 
 
 def test_stock_market_seed_study_pins_the_seed_parameters():
     cfg = compose_cfg(["+experiment=stock_market_seed"])
     assert cfg["dataset"]["name"] == "stock_market" and cfg["features"]["transform"] == ["standard"]
-    assert job.algorithm_params(cfg)["n_clusters"] == 5
+    assert jobs.algorithm_params(cfg)["n_clusters"] == 5
     cfg = compose_cfg(["+experiment=stock_market_seed", "algorithm=dbscan"])
-    assert job.algorithm_params(cfg) == {"eps": 0.2, "min_samples": 5}
+    assert jobs.algorithm_params(cfg) == {"eps": 0.2, "min_samples": 5}

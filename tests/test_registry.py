@@ -19,11 +19,11 @@ pytestmark = pytest.mark.slow
 
 
 def promote(*args):
-    return run_cli(*args, cwd=ROOT, module="rfmlab.cli_promote")
+    return run_cli(*args, cwd=ROOT, module="rfmlab.cli.promote")
 
 
 def score(*args):
-    return run_cli(*args, cwd=ROOT, module="rfmlab.cli_score")
+    return run_cli(*args, cwd=ROOT, module="rfmlab.cli.score")
 
 
 @pytest.fixture(scope="module")

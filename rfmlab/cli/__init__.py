@@ -1,0 +1,11 @@
+"""Command-line edge: the only package that knows Hydra and argparse.
+
+- ``main``: the ``rfmlab`` Hydra app (``python -m rfmlab.cli``); ``sweep``: its multirun callback.
+- ``compare``, ``promote``, ``score``: the ``rfmlab-compare``, ``rfmlab-promote`` and ``rfmlab-score``
+  commands (``python -m rfmlab.cli.<name>``).
+- ``common``: what the commands share (one-line errors with exit code 2, the dataset configs).
+"""
+
+from pathlib import Path
+
+CONF_DIR = str(Path(__file__).resolve().parent.parent.parent / "conf")

@@ -1,0 +1,41 @@
+"""What the argparse commands share: ``--tracking-uri``, one-line user errors (exit 2), dataset configs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rfmlab.cli import CONF_DIR
+
+TRACKING_URI_HELP = "default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db"
+
+
+def run_command(ap, argv, body) -> None:
+    """Parse ``argv`` and run ``body(args)``: a user error prints one line and exits 2 (no traceback)."""
+    from rfmlab import console
+    from rfmlab.errors import RfmlabError
+
+    ap.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)
+    args = ap.parse_args(argv)
+    try:
+        body(args)
+    except RfmlabError as e:
+        console.error(str(e))
+        sys.exit(2)
+
+
+def dataset_config(name: str) -> dict:
+    """The ``dataset`` group's config ``name`` (conf/dataset/NAME.yaml), unresolved."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import MissingConfigException
+    from omegaconf import OmegaConf
+
+    from rfmlab.errors import ConfigError
+
+    try:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            cfg = compose(config_name="config", overrides=[f"dataset={name}"])
+    except MissingConfigException as e:
+        options = sorted(p.stem for p in (Path(CONF_DIR) / "dataset").glob("*.yaml"))
+        raise ConfigError(f"unknown dataset {name!r}; use one of {options}") from e
+    return OmegaConf.to_container(cfg.dataset, resolve=False)

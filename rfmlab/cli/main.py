@@ -1,0 +1,70 @@
+"""``rfmlab``: the Hydra app over ``conf/``.
+
+Any key can be overridden (``algorithm.params.n_clusters=8``) and ``-m`` sweeps the grid. User errors
+print one line and exit with code 2; a failed run is still recorded in MLflow as FAILED with its error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rfmlab.cli import CONF_DIR, sweep
+
+_task_started = False
+
+
+def _plain(cfg) -> tuple[dict, str]:
+    """The resolved config as a plain dict and as YAML; unresolvable or missing values are user errors."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
+
+    from rfmlab.errors import RfmlabError
+
+    try:
+        plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except MissingMandatoryValue as e:
+        key = getattr(e, "full_key", "") or str(e)
+        raise RfmlabError(f"{key} is required for this config; set it on the command line, e.g. {key}=...") from e
+    except InterpolationResolutionError as e:
+        raise RfmlabError(f"config value cannot be resolved: {str(e).splitlines()[0]}") from e
+    return plain, OmegaConf.to_yaml(cfg, resolve=True)
+
+
+def _task(cfg) -> dict | None:
+    global _task_started
+    _task_started = True
+    from rfmlab import console, jobs
+    from rfmlab.errors import RfmlabError
+
+    try:
+        plain, cfg_yaml = _plain(cfg)
+        plain["sweep_id"] = sweep.sweep_id()
+        return jobs.run(plain, cfg_yaml)
+    except RfmlabError as e:
+        console.error(str(e))
+        if sweep.sweep_id() is not None:  # a sweep goes on with its other jobs; the exit code says it failed
+            sweep.failures.append(str(e))
+            return None
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.error("interrupted; the run is marked KILLED in MLflow")
+        sys.exit(130)
+
+
+def main() -> None:
+    import hydra
+
+    os.environ.setdefault("HYDRA_FULL_ERROR", "0")
+    app = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(_task)
+    try:
+        app()
+    except SystemExit as e:
+        # Hydra exits 1 on a bad override or a missing config (before any task ran): a user error.
+        if e.code == 1 and not _task_started:
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""``rfmlab-promote``: register a run's model and point an alias (default ``champion``) at it."""
+
+from __future__ import annotations
+
+from rfmlab.cli.common import run_command
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``rfmlab-promote``: register a run's model and point an alias (default ``champion``) at it."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="rfmlab-promote", description=main.__doc__)
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-id", help="the run whose model to promote")
+    which.add_argument("--best", action="store_true", help="the best finished run of --experiment by --metric")
+    ap.add_argument("--experiment", help="with --best: where to look")
+    ap.add_argument(
+        "--metric", default=None, help="with --best: silhouette (default), davies_bouldin (lower wins), ..."
+    )
+    ap.add_argument(
+        "--filter", default=None, help="with --best: extra MLflow filter, e.g. \"tags.rfmlab.algorithm = 'kmeans'\""
+    )
+    ap.add_argument("--name", default="rfm-segmenter", help="registered model name (default rfm-segmenter)")
+    ap.add_argument("--alias", default="champion", help="alias to point at the new version (default champion)")
+    run_command(ap, argv, _promote)
+
+
+def _promote(args) -> None:
+    from rfmlab import console, tracking
+    from rfmlab.errors import RfmlabError
+
+    if args.best and not args.experiment:
+        raise RfmlabError("--best needs --experiment NAME")
+    metric = args.metric or ("silhouette" if args.best else None)
+    uri = tracking.store_uri(args.tracking_uri)
+    res = tracking.promote(uri, args.run_id, args.experiment, metric, args.filter, args.name, args.alias)
+    m = {k: v for k, v in res["metrics"].items() if v is not None}
+    console.console.print(
+        f"promoted run {res['run_id']} as [bold]{res['name']}[/] version {res['version']} "
+        f"(alias {res['alias']}); " + ", ".join(f"{k} {console.fmt(v)}" for k, v in m.items())
+    )
+    console.console.print(res["uri"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""``rfmlab-score``: segment new customers (a customer table or a transaction log) with a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rfmlab.cli.common import dataset_config, run_command
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``rfmlab-score``: segment new customers (a customer table or a transaction log) with a model."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="rfmlab-score", description=main.__doc__)
+    ap.add_argument("--model", required=True, help="e.g. models:/rfm-segmenter@champion or runs:/ID/model")
+    ap.add_argument("--input", required=True, help="CSV or parquet: customers (customer_id, recency, ...) or a log")
+    ap.add_argument("--output", required=True, help="CSV or parquet (by extension)")
+    ap.add_argument(
+        "--dataset",
+        default=None,
+        help="dataset config whose layout and cleaning read a log (default: the one the model was trained on)",
+    )
+    ap.add_argument(
+        "--as-of", default=None, help="analysis date for logs, YYYY-MM-DD (default: day after the last row)"
+    )
+    run_command(ap, argv, _score)
+
+
+def _score(args) -> None:
+    from rich.progress import Progress
+
+    from rfmlab import console, tracking
+    from rfmlab.data import load
+    from rfmlab.errors import RfmlabError
+
+    uri = tracking.store_uri(args.tracking_uri)
+    with console.stage(f"load model {args.model}"):
+        segmenter = tracking.load_segmenter(args.model, uri)
+    dataset = dataset_config(args.dataset) if args.dataset else dict(segmenter.dataset)
+    spec = load.DatasetSpec.from_dict(
+        {**{k: v for k, v in dataset.items() if k != "synthetic"}, "path": args.input, "download": {}, "synthetic": {}}
+    )
+    with console.stage(f"read {args.input}"):
+        raw = load.read(spec)
+    if not segmenter.is_customer_table(raw):
+        console.console.print(f"  [dim]input is a transaction log: RFM with the {dataset.get('name')} layout[/]")
+    with Progress(console=console.console, transient=True) as bar:
+        task = bar.add_task("scoring", total=None)
+        out = segmenter.score(
+            raw,
+            as_of=args.as_of,
+            dataset=dataset,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    target = Path(args.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix == ".parquet":
+        out.write_parquet(target)
+    elif target.suffix in (".csv", ".txt"):
+        out.write_csv(target)
+    else:
+        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
+    counts = out["segment"].value_counts(sort=True)
+    console.console.print(
+        f"scored {out.height:,} customers -> {target}: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows())
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""What a fitted clustering leaves in its run: metrics, tables, segment summaries, plots and the model."""
+
+from __future__ import annotations
+
+import rfmlab
+from rfmlab import pipeline, tracking
+
+
+def log_fit(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, prep: pipeline.Prepared | None = None) -> None:
+    """Metrics, tables, segment summaries and plots of a fitted clustering into ``handle``'s run."""
+    handle.log_metrics({**fit.metrics, "n_customers": float(len(fit.labels))})
+    handle.log_dict({str(k): v for k, v in fit.sizes.items()}, "tables/cluster_sizes.json")
+    handle.log_dict({str(k): v for k, v in fit.names.items()}, "tables/cluster_names.json")
+    tables = log_tables(handle, fit, prep)
+    if (cfg.get("plots") or {}).get("enabled", True):
+        log_plots(handle, fit, cfg, prep.schemes if prep is not None else {}, tables)
+
+
+def log_tables(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Prepared | None) -> dict:
+    """Customer table, profile, per-scheme summaries and contingency tables; the HTML segment page."""
+    from rfmlab import plots, segments
+
+    tables = {"customers.parquet": fit.customers, "customers.csv": fit.customers, "profile.csv": fit.profile}
+    sections = []
+    if fit.names and prep is not None:
+        naming = prep.schemes[prep.naming]
+        seg = segments.summary(fit.customers, "segment", naming.actions)
+        tables["segments.csv"] = seg
+        sections.append((f"Clusters named with {prep.naming}", f"{fit.algorithm} clusters; noise = Outliers", seg))
+        for name, scheme in prep.schemes.items():
+            tab = segments.summary(fit.customers, name, scheme.actions)
+            tables[f"segments_{name}.csv"] = tab
+            tables[f"contingency_{name}.csv"] = segments.contingency(fit.customers, "cluster", name)
+            sections.append((f"Rule scheme {name}", scheme.description, tab))
+    tracking.log_table(handle, tables)
+    if sections:
+        handle.log_text(plots.segments_html("Customer segments", sections), "segments/summary.html")
+    return tables
+
+
+def log_plots(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, schemes: dict, tables: dict) -> None:
+    from rfmlab import plots
+
+    pcfg = cfg.get("plots") or {}
+    max_points, seed, names = int(pcfg.get("max_points", 5000)), int(cfg.get("seed", 0)), fit.names or None
+    figures = {
+        "plots/rfm_scatter_3d.png": lambda: plots.scatter3d_png(fit.customers, names, max_points, seed),
+        "plots/cluster_sizes.png": lambda: plots.cluster_sizes(fit.profile, names),
+        "plots/rfm_boxplots.png": lambda: plots.rfm_boxplots(fit.customers, names),
+        "plots/profile_heatmap.png": lambda: plots.profile_heatmap(fit.profile, names),
+    }
+    for name in schemes:
+        figures[f"plots/contingency_{name}.png"] = lambda name=name: plots.contingency_heatmap(
+            tables[f"contingency_{name}.csv"], names, name, fit.metrics.get(f"ari_vs_{name}")
+        )
+    for path, make in figures.items():
+        fig = make()
+        handle.log_figure(fig, path)
+        plots.close(fig)
+    handle.log_text(plots.scatter3d_html(fit.customers, names, max_points, seed), "plots/rfm_scatter_3d.html")
+
+
+def log_segmenter(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Prepared, cfg: dict) -> str | None:
+    """The run's pyfunc model: RFM settings, fitted transform, clusterer, assignment and names."""
+    if not cfg["tracking"].get("log_model", True):
+        return None
+    from rfmlab import serving
+    from rfmlab.models.assign import Assigner
+    from rfmlab.scoring import Segmenter
+
+    segmenter = Segmenter(
+        fit.algorithm,
+        fit.params,
+        cfg["dataset"],
+        prep.columns,
+        prep.transform,
+        Assigner(fit.algorithm, fit.estimator, *fit.training_set(prep.X)),
+        fit.names,
+        prep.analysis_date.isoformat(),
+        {"rfmlab_version": rfmlab.__version__, "run_id": handle.run_id},
+    )
+    uri = serving.log_model(segmenter, fit.customers.head(5))
+    handle.set_tags({"rfmlab.model_uri": uri})
+    return uri

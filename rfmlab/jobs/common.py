@@ -1,0 +1,129 @@
+"""What every tracked job shares: config-derived names, tags and params, the tracked prepare step, the
+banner and the console summary."""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+
+from rfmlab import console, pipeline, tracking
+
+# keys that may differ between the processes / sessions of one search; not logged as run params
+VOLATILE = ("search.resume", "search.n_workers", "search.n_trials", "search.timeout", "sweep_id")
+
+
+def algorithm_params(cfg: dict) -> dict:
+    """``algorithm.params`` with the study's per-algorithm pins (``study.params.<name>``) on top."""
+    algo = cfg["algorithm"]
+    pins = ((cfg.get("study") or {}).get("params") or {}).get(algo["name"]) or {}
+    return {**(algo.get("params") or {}), **pins}
+
+
+def run_name(cfg: dict, prefix: str = "") -> str:
+    return cfg["tracking"].get("run_name") or f"{prefix}{cfg['algorithm']['name']}-{cfg['features']['name']}"
+
+
+def experiment(cfg: dict) -> str:
+    return cfg["tracking"].get("experiment") or cfg["dataset"]["name"]
+
+
+def tags(cfg: dict) -> dict:
+    out = {
+        "rfmlab.dataset": cfg["dataset"]["name"],
+        "rfmlab.features": cfg["features"]["name"],
+        "rfmlab.algorithm": cfg["algorithm"]["name"],
+        "rfmlab.search": (cfg.get("search") or {}).get("name", "none"),
+        "rfmlab.python": platform.python_version(),
+    }
+    if cfg.get("sweep_id"):
+        out["rfmlab.sweep_id"] = str(cfg["sweep_id"])
+    if (cfg.get("study") or {}).get("name"):
+        out["rfmlab.study"] = str(cfg["study"]["name"])
+    return out
+
+
+def params(cfg: dict) -> dict:
+    """Flattened config as run params; scheme bodies stay in config/config.yaml (names only here)."""
+    seg = cfg.get("segments") or {}
+    cfg = {
+        **cfg,
+        "segments": {"schemes": sorted(k for k, v in seg.items() if isinstance(v, dict)), "naming": seg.get("naming")},
+    }
+    flat = tracking.flatten(cfg)
+    return {k: v for k, v in flat.items() if not k.startswith(VOLATILE)}
+
+
+def _source(dataset: dict) -> str:
+    download = dataset.get("download") or {}
+    if dataset.get("path"):
+        return str(dataset["path"])
+    if download.get("enabled"):
+        return str(download.get("url"))
+    return f"synthetic:{dataset['kind']}"
+
+
+def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
+    """``pipeline.prepare`` with each stage's output logged into ``handle``'s run as soon as it exists."""
+
+    def on_stage(name: str, out) -> None:
+        if handle is None:
+            return
+        if name == "load":
+            handle.log_params({"data.digest": out["digest"]})
+            handle.log_input(out["head"], cfg["dataset"]["name"], _source(cfg["dataset"]), out["digest"])
+        elif name == "clean":
+            console.cleaning_report(out)
+            handle.log_dict(out.to_dict(), "data/cleaning_report.json")
+            handle.log_metrics({"rows_in": out.rows_in, "rows_out": out.rows_out})
+
+    prep = pipeline.prepare(
+        cfg["dataset"],
+        cfg["features"],
+        int(cfg["evaluation"]["sample_size"]),
+        int(cfg.get("seed", 0)),
+        stage=(lambda name: contextlib.nullcontext()) if quiet else console.stage,
+        on_stage=on_stage,
+        segments_cfg=cfg.get("segments"),
+    )
+    if handle is not None:
+        handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
+    return prep
+
+
+def banner(cfg: dict, uri: str) -> None:
+    console.console.print(
+        f"[bold]rfmlab[/] {cfg['dataset']['name']} · {cfg['features']['name']} · {cfg['algorithm']['name']} "
+        f"· search={cfg.get('search', {}).get('name', 'none')} [dim]→ experiment '{experiment(cfg)}' in {uri}[/]"
+    )
+
+
+def _segment_row(fit: pipeline.Fit) -> dict:
+    if not fit.names:
+        return {}
+    ordered = sorted(fit.sizes.items(), key=lambda x: -x[1])
+    return {"segments": ", ".join(f"{fit.names[c]} ({n:,})" for c, n in ordered)}
+
+
+def summary(cfg, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str, extra_rows=None) -> dict:
+    """Print the run's summary table with its links; returns ids, metrics and the run link."""
+    link = tracking.run_url(tracking.ui_url(cfg["tracking"], handle.uri), handle.experiment_id, handle.run_id)
+    rows = {
+        "dataset": f"{cfg['dataset']['name']} ({prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept)",
+        "customers": f"{prep.customers.height:,} (as of {prep.analysis_date})",
+        "features": f"{cfg['features']['name']}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
+        "algorithm": f"{fit.algorithm} {fit.params}",
+        **_segment_row(fit),
+        **(extra_rows or {}),
+    }
+    keys = ("n_clusters", "silhouette", "davies_bouldin", "calinski_harabasz", "noise_fraction")
+    console.summary(
+        title,
+        rows,
+        {k: fit.metrics[k] for k in keys},
+        [
+            f"[bold]run[/] {handle.run_id} in experiment '{handle.experiment_name}'",
+            f"[bold]open the UI[/]  {tracking.ui_hint(handle.uri)}",
+            f"[bold]this run[/]     {link}",
+        ],
+    )
+    return {"run_id": handle.run_id, "experiment_id": handle.experiment_id, "metrics": fit.metrics, "url": link}

@@ -1,0 +1,174 @@
+"""The search job (``search=optuna``): a parent run per study, one child run per trial, then the best
+trial refitted with every artifact into the parent.
+
+A study remembers its parent run (user attr ``mlflow_parent_run_id``), so resuming it
+(``search.resume=true``) or joining it from another process (``search.study_name``) reopens that run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from rfmlab import console, pipeline, search, tracking
+from rfmlab.errors import RfmlabError
+from rfmlab.jobs import artifacts, common, search_report, trials
+
+
+def _params_with_effective(cfg: dict) -> dict:
+    """Run params; the config's ``algorithm.params`` go under ``algorithm.config_params`` because a search
+    parent's ``algorithm.params.*`` are the refitted model's (logged after the search)."""
+    moved = "algorithm.params."
+    return {
+        (f"algorithm.config_params.{k[len(moved) :]}" if k.startswith(moved) else k): v
+        for k, v in common.params(cfg).items()
+    }
+
+
+def _open(cfg: dict, spec: search.SearchSpec):
+    """(prepared data, space, study, created, parent run id) when resuming or joining a study; the data is
+    prepared first so the study's space is known. A new search prepares inside its run instead."""
+    if not (spec.resume or spec.study_name):
+        return None, None, None, True, None
+    prep = common.prepare(cfg, None)
+    space = search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, prep.X)
+    study, created = search.open_study(cfg, spec, space)
+    return prep, space, study, created, study.user_attrs.get("mlflow_parent_run_id")
+
+
+def _log_study(handle, spec, study, space) -> None:
+    if study.user_attrs.get("mlflow_parent_run_id") != handle.run_id:
+        study.set_user_attr("mlflow_parent_run_id", handle.run_id)
+    handle.set_tags({"optuna.study_name": study.study_name})
+    shown = {k: str({kk: vv for kk, vv in v.items() if kk not in ("derived", "capped")}) for k, v in space.items()}
+    handle.log_params(
+        {
+            "search.study_name": study.study_name,
+            "search.storage": tracking.redact(spec.storage or search.default_storage()),
+            **{f"search.space.{k}": v for k, v in shown.items()},
+        },
+        only_new=True,
+    )
+
+
+def _shares(spec, before: int) -> list[int]:
+    """Local workers split what is left exactly; processes elsewhere stop on the study's count."""
+    left = max(spec.n_trials - before, 0)
+    return [left // spec.n_workers + (w < left % spec.n_workers) for w in range(spec.n_workers)]
+
+
+def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
+    """All trials of this process and its local workers; returns the wall time in seconds."""
+    t0 = time.perf_counter()
+    uri = handle.uri
+    shares = _shares(spec, search.finished(study))
+    writer = tracking.ChildRunWriter()
+    logger = trials.TrialLogger(uri, handle.experiment_id, handle.run_id, tags, writer)
+    ctx = multiprocessing.get_context("spawn")
+    workers = []
+    for w in range(1, spec.n_workers):
+        args = (cfg, study.study_name, handle.run_id, handle.experiment_id, uri, w, shares[w])
+        workers.append(ctx.Process(target=trials.worker_main, args=args, daemon=True))
+        workers[-1].start()
+    grid_total = search.grid_size(space, spec.grid_points) if spec.sampler == "grid" else None
+    progress = trials.Progress(spec, study, min(spec.n_trials, grid_total) if grid_total else None)
+    try:
+        with progress.bar:
+            trials.optimize(cfg, prep, spec, space, study, logger, progress, share=shares[0] if workers else None)
+            for p in workers:
+                while p.is_alive():
+                    p.join(timeout=0.5)
+                    progress.update(study)
+            progress.update(study)
+    finally:
+        for p in workers:
+            if p.is_alive():
+                p.terminate()
+        writer.close()
+    if writer.errors:
+        console.error(f"{len(writer.errors)} trial run(s) could not be logged at once: {writer.errors[0]}")
+    backfilled = trials.backfill_children(study, trials.TrialLogger(uri, handle.experiment_id, handle.run_id, tags))
+    if backfilled:
+        console.console.print(f"  wrote {backfilled} child run(s) for trials finished without one")
+    bad = [p.exitcode for p in workers if p.exitcode not in (0, None)]
+    if bad:
+        console.error(f"{len(bad)} search worker(s) exited with errors {bad}; their finished trials are kept")
+    return time.perf_counter() - t0
+
+
+def _best_or_refuse(study, counts: dict):
+    best = search.best_trial(study)
+    if best is not None:
+        return best
+    reasons = sorted(
+        {
+            t.user_attrs.get("prune_reason") or t.user_attrs.get("fail_reason", "?")
+            for t in study.trials
+            if t.state.name != "COMPLETE"
+        }
+    )
+    raise RfmlabError(
+        f"no valid trial in {counts} (reasons: {'; '.join(reasons)[:300]}); "
+        "widen algorithm.search_space or relax search.max_noise / search.min_cluster_share"
+    )
+
+
+def _log_best(handle, cfg, best) -> dict:
+    """The best trial's params as ``best.*`` and the refitted model's as ``algorithm.params.*``."""
+    params = {**common.algorithm_params(cfg), **best.params}
+    best_params = {f"best.{k}": v for k, v in best.params.items()}
+    effective = {f"algorithm.params.{k}": v for k, v in params.items()}
+    changed = handle.log_params({**best_params, **effective}, only_new=True)
+    handle.set_tags({**best_params, "best.trial": best.number})
+    if changed:
+        console.error(f"best params changed since this run first logged them ({changed}); tags best.* are current")
+    return params
+
+
+def run(cfg: dict, config_yaml: str) -> dict:
+    spec = search.SearchSpec.from_dict(cfg["search"])
+    uri = tracking.store_uri(cfg["tracking"].get("uri"))
+    algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
+    common.banner(cfg, uri)
+    prep, space, study, created, parent_id = _open(cfg, spec)
+    if parent_id and not tracking.run_exists(uri, parent_id):
+        parent_id = None
+    tags = {**common.tags(cfg), "rfmlab.search": "optuna"}
+    with tracking.start_run(uri, common.experiment(cfg), common.run_name(cfg, "search-"), tags, parent_id) as handle:
+        fixed = {"algorithm.fixed_params": str(common.algorithm_params(cfg))}
+        handle.log_params({**_params_with_effective(cfg), **fixed}, only_new=True)
+        handle.log_text(config_yaml, "config/config.yaml")
+        if prep is not None:
+            handle.log_params({"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, True)
+        else:
+            prep = common.prepare(cfg, handle)
+            space = search.resolve_space(algo, cfg["algorithm"].get("search_space") or {}, prep.X)  # once: k-NN pass
+            study, created = search.open_study(cfg, spec, space)
+        _log_study(handle, spec, study, space)
+        if not created:
+            console.console.print(
+                f"  resuming study [bold]{study.study_name}[/]: {search.finished(study)} trial(s) already finished"
+            )
+        if spec.sampler == "grid":
+            console.console.print(f"  grid sampler: {search.grid_size(space, spec.grid_points)} parameter combinations")
+        seconds = _run_trials(cfg, prep, spec, space, study, handle, tags)
+        counts = trials.study_counts(study)
+        handle.log_metrics({**counts, "search_seconds": seconds})
+        best = _best_or_refuse(study, counts)
+        params = _log_best(handle, cfg, best)
+        fit = pipeline.fit(prep, algo, params, seed, stage=console.stage)
+        handle.log_params(fit.fit_params, only_new=True)
+        with console.stage("log to MLflow"):
+            handle.log_metrics({f"best_{spec.metric}": best.value})
+            artifacts.log_fit(handle, fit, cfg, prep)
+            artifacts.log_segmenter(handle, fit, prep, cfg)
+            if (cfg.get("plots") or {}).get("enabled", True):
+                search_report.log_search_plots(handle, study, algo, prep, space, best, params)
+
+    search_report.best_table(study, spec, counts, best, seconds)
+    return {
+        **common.summary(cfg, prep, fit, handle, "rfmlab search (best trial refitted)"),
+        "study_name": study.study_name,
+        "best_params": best.params,
+        "counts": counts,
+    }

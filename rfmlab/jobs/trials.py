@@ -1,0 +1,130 @@
+"""Running a search's trials: the Optuna loop, local worker processes, the progress bar, and one MLflow
+child run per finished trial (batch-logged in the background, reconciled at the end)."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from collections import Counter
+
+from rfmlab import console, search, tracking
+from rfmlab.jobs import common
+
+
+class TrialLogger:
+    """Logs each trial as a child run of the search's parent run (batch-logged, no figures)."""
+
+    def __init__(self, uri: str, experiment_id: str, parent_run_id: str, tags: dict, writer=None):
+        self.uri, self.experiment_id, self.parent = uri, experiment_id, parent_run_id
+        self.tags = {**tags, "rfmlab.worker": f"{socket.gethostname()}:{os.getpid()}"}
+        self.write = writer.submit if writer is not None else tracking.log_child_run
+
+    def __call__(self, rec: search.TrialRecord) -> None:
+        state_tags = {
+            "optuna.trial_number": str(rec.number),
+            "optuna.state": rec.state,
+            **({"optuna.prune_reason": rec.reason} if rec.state == "PRUNED" else {}),
+            **({"optuna.fail_reason": rec.reason} if rec.state == "FAIL" else {}),
+            **({"optuna.duplicate_of": str(rec.duplicate_of)} if rec.duplicate_of is not None else {}),
+        }
+        self.write(
+            uri=self.uri,
+            experiment_id=self.experiment_id,
+            parent_run_id=self.parent,
+            name=f"trial-{rec.number}",
+            params=rec.params,
+            metrics={**rec.metrics, "trial_seconds": rec.seconds},
+            tags={**self.tags, **state_tags},
+            failed=rec.state == "FAIL",
+        )
+
+
+def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int | None = None) -> None:
+    """Run trials until the study holds ``spec.n_trials`` finished ones (or this process ran ``share``)."""
+    import optuna
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
+    remaining = spec.n_trials - search.finished(study)
+    if share is not None:
+        remaining = min(remaining, share)
+    if remaining <= 0:
+        return
+    objective = search.Objective(
+        prep, cfg["algorithm"]["name"], common.algorithm_params(cfg), space, spec, int(cfg.get("seed", 0)), on_trial
+    )
+    callbacks = [MaxTrialsCallback(spec.n_trials, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))]
+    if progress is not None:
+        callbacks.append(progress)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study.optimize(objective, n_trials=remaining, timeout=spec.timeout, callbacks=callbacks, catch=(search.FitFailed,))
+
+
+def worker_main(cfg: dict, study_name: str, parent_run_id: str, experiment_id: str, uri: str, worker: int, share: int):
+    """A spawned worker process: same data, same study, its own sampler seed."""
+    spec = search.SearchSpec.from_dict(cfg["search"])
+    prep = common.prepare(cfg, None, quiet=True)
+    space = search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, prep.X)
+    study, _ = search.open_study(cfg, spec, space, worker=worker, name=study_name)
+    with tracking.ChildRunWriter() as writer:
+        logger = TrialLogger(uri, experiment_id, parent_run_id, common.tags(cfg), writer)
+        optimize(cfg, prep, spec, space, study, logger, share=share)
+
+
+class Progress:
+    """rich progress bar over the study's finished trials (all workers), with the best value so far."""
+
+    def __init__(self, spec, study, total: int | None = None):
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
+
+        self.spec = spec
+        self.total = total or spec.n_trials
+        self.bar = Bar(
+            TextColumn("  [bold]search[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[best]}"),
+            TimeElapsedColumn(),
+            console=console.console,
+            transient=False,
+        )
+        self.task = self.bar.add_task("search", total=self.total, best="")
+        self.update(study)
+
+    def update(self, study) -> None:
+        best = search.best_trial(study)
+        txt = f"best {self.spec.metric} {best.value:.4f} (trial {best.number})" if best else "no valid trial yet"
+        self.bar.update(self.task, completed=min(search.finished(study), self.total), best=txt)
+
+    def __call__(self, study, trial) -> None:
+        self.update(study)
+
+
+def record_of(t) -> search.TrialRecord:
+    """The ``TrialRecord`` of a finished Optuna trial, from what the objective stored on it."""
+    metrics = {k: (math.nan if v is None else v) for k, v in (t.user_attrs.get("metrics") or {}).items()}
+    reason = t.user_attrs.get("prune_reason") or t.user_attrs.get("fail_reason")
+    seconds = t.duration.total_seconds() if t.duration else 0.0
+    return search.TrialRecord(
+        t.number, t.params, metrics, t.state.name, reason, t.user_attrs.get("duplicate_of"), seconds
+    )
+
+
+def backfill_children(study, logger: TrialLogger) -> int:
+    """Write a child run for every finished trial that has none (a killed process, a lost write)."""
+    have = tracking.child_trial_numbers(logger.uri, logger.experiment_id, logger.parent)
+    missing = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name in ("COMPLETE", "PRUNED", "FAIL") and t.number not in have
+    ]
+    for t in missing:
+        logger(record_of(t))
+    return len(missing)
+
+
+def study_counts(study) -> dict[str, int]:
+    c = Counter(t.state.name for t in study.get_trials(deepcopy=False))
+    return {"n_trials_complete": c["COMPLETE"], "n_trials_pruned": c["PRUNED"], "n_trials_failed": c["FAIL"]}
