@@ -45,7 +45,8 @@ class Evaluator:
     @property
     def distances(self) -> np.ndarray:
         if self._dist is None:
-            self._dist = pairwise_distances(self.X[self.sample]).astype(np.float32)
+            # float32 in, float32 out: 400 MB at 10k (float64 and a cast would peak at 1.2 GB)
+            self._dist = pairwise_distances(self.X[self.sample].astype(np.float32))
         return self._dist
 
     def silhouette(self, labels: np.ndarray) -> float:

@@ -60,6 +60,8 @@ def _per_customer(lf: pl.LazyFrame, by_runs: bool) -> pl.DataFrame:
         pl.col(S.AMOUNT).sum().alias("monetary"),
         pl.when(~buy).then(-pl.col(S.AMOUNT)).sum().alias("_returned"),
         pl.col(S.TIMESTAMP).max().alias("_latest"),  # any line: the default analysis date follows the last one
+        pl.len().alias("_lines"),
+        pl.col(S.IS_RETURN).sum().alias("_return_lines"),
     ]
     if by_runs:
         lf = lf.with_columns(
@@ -90,19 +92,18 @@ def _aggregate(lf: pl.LazyFrame) -> pl.DataFrame:
     return _per_customer(lf, by_runs=False)
 
 
-def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
-    """Customer table (``schema.CUSTOMER_COLUMNS``), sorted by customer id, and the analysis date used.
-
-    Transactions after the analysis date are ignored, so a past date reproduces a past snapshot.
-    ``tx`` may be lazy (e.g. ``pl.scan_parquet``): the query then runs on polars' streaming engine and
-    never holds the whole log in memory; a log that lists its invoices in order is counted fastest (see
-    ``_aggregate``).
-    """
-    as_of = parse_date(analysis_date)
+def aggregate(tx: pl.DataFrame | pl.LazyFrame, as_of: date | None = None) -> pl.DataFrame:
+    """Per-customer aggregates of the lines before ``as_of`` (every line when None): ``_last``/``_first``
+    purchase, ``monetary`` (net), ``_returned``, ``frequency``, ``_latest`` line, ``_lines``, ``_return_lines``."""
     lf = tx.lazy()
     if as_of is not None:  # the default (after the last transaction) keeps every row: no per-row filter
         lf = lf.filter(pl.col(S.TIMESTAMP) < datetime.combine(as_of, datetime.min.time()))
-    agg = _aggregate(lf)
+    return _aggregate(lf)
+
+
+def table(agg: pl.DataFrame, as_of: date | None = None) -> tuple[pl.DataFrame, date]:
+    """The customer table (``schema.CUSTOMER_COLUMNS``, sorted by id) from ``aggregate``'s output, and the
+    analysis date used (default: the day after the latest line)."""
     if as_of is None:
         if agg.height == 0:
             raise DataError("the transaction log is empty: no analysis date to count recency from; check the file")
@@ -128,3 +129,15 @@ def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None
         .collect()
     )
     return out, as_of
+
+
+def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
+    """Customer table (``schema.CUSTOMER_COLUMNS``), sorted by customer id, and the analysis date used.
+
+    Transactions after the analysis date are ignored, so a past date reproduces a past snapshot.
+    ``tx`` may be lazy (e.g. ``pl.scan_parquet``): the query then runs on polars' streaming engine and
+    never holds the whole log in memory; a log that lists its invoices in order is counted fastest (see
+    ``_aggregate``).
+    """
+    as_of = parse_date(analysis_date)
+    return table(aggregate(tx, as_of), as_of)

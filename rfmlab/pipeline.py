@@ -30,7 +30,6 @@ def _no_stage(name: str):
 class Prepared:
     spec: load.DatasetSpec
     digest: str
-    transactions: pl.DataFrame
     report: clean_mod.CleaningReport
     customers: pl.DataFrame  # schema.CUSTOMER_COLUMNS
     analysis_date: date
@@ -78,6 +77,34 @@ def feature_columns(columns) -> list[str]:
     return cols
 
 
+def customer_table(
+    spec: load.DatasetSpec,
+    stage: Callable = _no_stage,
+    on_stage: Callable[[str, object], None] = lambda name, out: None,
+    source: load.Source | None = None,
+    analysis_date=None,
+) -> tuple[pl.DataFrame, date, clean_mod.CleaningReport, str]:
+    """load -> clean -> RFM as streaming queries over the source (``spec``'s, or ``source``): the log is never
+    held in memory, only the per-line reason codes and hashes of the first cleaning pass (9 bytes a line) and
+    the customer table. Returns (customers, analysis date, cleaning report, source digest)."""
+    as_of = features.parse_date(analysis_date or spec.analysis_date)
+    with stage("load"):
+        src = source or load.scan(spec)
+        tx = load.canonical(src.lf, spec, src.head, with_hash=True)
+        on_stage("load", {"head": src.head, "digest": src.digest})
+    with stage("clean"):
+        kept, report, bad = clean_mod.scan(src.lf, tx, spec.columns.amount is None, spec.cleaning, as_of)
+        load.check(tx, bad, spec, src.head.columns)
+    with stage("features"):
+        agg, dropped = clean_mod.nonpositive(features.aggregate(kept))
+        returns = int(agg["_return_lines"].sum())
+        clean_mod.finish(report, dropped, int(agg["_lines"].sum()), agg.height, returns)
+        on_stage("clean", report)
+        customers, as_of = features.table(agg, as_of)
+        on_stage("features", customers)
+    return customers, as_of, report, src.digest
+
+
 def prepare(
     dataset: dict,
     feats: dict,
@@ -95,17 +122,7 @@ def prepare(
     columns = feature_columns(feats.get("columns"))
     steps = feats.get("transform") or ["standard"]
     transforms.build(steps)  # validate before the slow work
-    with stage("load"):
-        raw = load.read(spec)
-        digest = load.digest(spec, raw)
-        tx = load.canonicalize(raw, spec)
-        on_stage("load", {"head": raw.head(1000), "digest": digest})
-    with stage("clean"):
-        tx, report = clean_mod.clean(tx, spec.cleaning)
-        on_stage("clean", report)
-    with stage("features"):
-        customers, as_of = features.rfm(tx, spec.analysis_date)
-        on_stage("features", customers)
+    customers, as_of, report, digest = customer_table(spec, stage, on_stage)
     rules = None
     if schemes:
         with stage("segments"):
@@ -117,7 +134,6 @@ def prepare(
     return Prepared(
         spec,
         digest,
-        tx,
         report,
         customers,
         as_of,

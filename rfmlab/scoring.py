@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from rfmlab.data import clean, load
+from rfmlab.data import load
 from rfmlab.errors import DataError
-from rfmlab.features import rfm
 from rfmlab.models.assign import Assigner
 from rfmlab.segments import OUTLIERS
 
@@ -39,24 +38,33 @@ class Segmenter:
     def is_customer_table(self, df: pl.DataFrame) -> bool:
         return "customer_id" in df.columns and all(c in df.columns for c in self.columns)
 
-    def customers_from_log(self, raw: pl.DataFrame, as_of=None, dataset: dict | None = None) -> pl.DataFrame:
+    def customers_from_log(self, raw: pl.DataFrame | load.Source, as_of=None, dataset: dict | None = None):
+        """The customer table of a transaction log (in memory, or a ``load.Source`` streamed from a file) with
+        the training data's layout and cleaning (or ``dataset``'s)."""
+        from rfmlab.pipeline import customer_table
+
         spec = load.DatasetSpec.from_dict({**(dataset or self.dataset), "path": None, "download": {}})
-        tx, _ = clean.clean(load.canonicalize(raw, spec), spec.cleaning)
-        customers, _ = rfm(tx, as_of or spec.analysis_date)
+        src = raw if isinstance(raw, load.Source) else load.Source(raw.lazy(), raw.head(2000), "")
+        customers, _, _, _ = customer_table(spec, source=src, analysis_date=as_of)
         return customers
 
     def score(
         self,
-        df: pl.DataFrame,
+        df: pl.DataFrame | load.Source,
         as_of=None,
         dataset: dict | None = None,
         chunk: int = 100_000,
         progress: Callable[[int, int], None] | None = None,
     ) -> pl.DataFrame:
-        """customer_id, cluster, segment, is_outlier, outlier_score for each customer in ``df``."""
-        if df.height == 0:
+        """customer_id, cluster, segment, is_outlier, outlier_score for each customer in ``df`` (a customer
+        table, or a log in memory or streamed from a file as a ``load.Source``)."""
+        head = df.head if isinstance(df, load.Source) else df
+        if head.height == 0:
             raise DataError("nothing to score: the input has no rows")
-        customers = df if self.is_customer_table(df) else self.customers_from_log(df, as_of, dataset)
+        if self.is_customer_table(head):
+            customers = df.lf.collect() if isinstance(df, load.Source) else df
+        else:
+            customers = self.customers_from_log(df, as_of, dataset)
         missing = [c for c in self.columns if c not in customers.columns]
         if missing:
             raise DataError(

@@ -40,26 +40,26 @@ def _score(args) -> None:
     spec = load.DatasetSpec.from_dict(
         {**{k: v for k, v in dataset.items() if k != "synthetic"}, "path": args.input, "download": {}, "synthetic": {}}
     )
-    with console.stage(f"read {args.input}"):
-        raw = load.read(spec)
-    if not segmenter.is_customer_table(raw):
+    target = Path(args.output)
+    if target.suffix not in (".parquet", ".csv", ".txt"):
+        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
+    with console.stage(f"open {args.input}"):
+        src = load.scan(spec)  # a log is streamed: load -> clean -> RFM never hold it in memory
+    if not segmenter.is_customer_table(src.head):
         console.console.print(f"  [dim]input is a transaction log: RFM with the {dataset.get('name')} layout[/]")
     with Progress(console=console.console, transient=True) as bar:
         task = bar.add_task("scoring", total=None)
         out = segmenter.score(
-            raw,
+            src,
             as_of=args.as_of,
             dataset=dataset,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    target = Path(args.output)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.suffix == ".parquet":
         out.write_parquet(target)
-    elif target.suffix in (".csv", ".txt"):
-        out.write_csv(target)
     else:
-        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
+        out.write_csv(target)
     counts = out["segment"].value_counts(sort=True)
     console.console.print(
         f"scored {out.height:,} customers -> {target}: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows())

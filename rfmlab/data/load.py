@@ -166,64 +166,107 @@ def fetch(url: str, sha256: str | None, cache_dir: str, member: str | None = Non
     return out
 
 
-def read(spec: DatasetSpec) -> pl.DataFrame:
-    """The raw frame, as the file (or the generator) has it."""
-    if is_synthetic(spec) and spec.synthetic:
-        return synthetic.generate(spec.kind, **spec.synthetic)
+@dataclass
+class Source:
+    """A transaction source ready to query: ``lf`` scans it lazily, ``head`` holds its first rows (for date
+    detection and the dataset preview), ``digest`` is the file's sha256 (the generated CSV text's for
+    synthetic data)."""
+
+    lf: pl.LazyFrame
+    head: pl.DataFrame
+    digest: str
+
+
+def _path(spec: DatasetSpec) -> Path:
     path = source_path(spec)
     if not path.exists():
         raise DataError(f"dataset file not found: {path}; set dataset.path to an existing file")
     if path.stat().st_size == 0:
         raise DataError(f"dataset file is empty: {path}")
-    name = path.name.lower()
-    try:
-        if name.endswith(".parquet"):
-            df = pl.read_parquet(path)
-        elif name.endswith((".xlsx", ".xls", ".xlsb", ".ods")):
-            df = pl.read_excel(path, sheet_name=spec.sheet, infer_schema_length=None)
-        else:
-            source = path
-            if spec.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy"):
-                # polars would decode the raw (maybe gzip) bytes itself: decompress, then decode, then UTF-8
-                import gzip
-                import io
+    return path
 
-                data = path.read_bytes()
-                if data[:2] == b"\x1f\x8b":
-                    data = gzip.decompress(data)
-                source = io.BytesIO(data.decode(spec.encoding, errors="replace").encode("utf-8"))
-            df = pl.read_csv(
-                source, separator=spec.separator, infer_schema=False, encoding="utf8-lossy", quote_char='"'
-            )
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError, ValueError, LookupError) as e:
+
+def _is_excel(path: Path) -> bool:
+    return path.name.lower().endswith((".xlsx", ".xls", ".xlsb", ".ods"))
+
+
+def _utf8(path: Path, encoding: str) -> Path:
+    """A UTF-8 copy of a (maybe gzipped) file in another encoding, transcoded in 1 MB blocks into the temp
+    directory (removed when the process ends): polars reads UTF-8 only, and in bounded memory from a file."""
+    import atexit
+    import gzip
+    import io
+    import os
+    import tempfile
+
+    with open(path, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    fd, out = tempfile.mkstemp(prefix="rfmlab-utf8-", suffix=".csv")
+    atexit.register(lambda: Path(out).unlink(missing_ok=True))
+    opener = gzip.open if gz else open
+    with (
+        opener(path, "rb") as raw,
+        io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as src,
+        os.fdopen(fd, "w", encoding="utf-8", newline="") as dst,
+    ):
+        for block in iter(lambda: src.read(1 << 20), ""):
+            dst.write(block)
+    return Path(out)
+
+
+def _scan_file(spec: DatasetSpec, path: Path) -> pl.LazyFrame:
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return pl.scan_parquet(path)
+    if _is_excel(path):
+        return pl.read_excel(path, sheet_name=spec.sheet, infer_schema_length=None).lazy()
+    if spec.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy"):
+        path = _utf8(path, spec.encoding)
+    return pl.scan_csv(path, separator=spec.separator, infer_schema=False, encoding="utf8-lossy", quote_char='"')
+
+
+def scan(spec: DatasetSpec, head_rows: int = 2000) -> Source:
+    """The source as a lazy frame (CSV, gzip CSV and parquet are never read whole; Excel is), its first
+    rows and its digest. Errors reading it are one-line DataErrors."""
+    if is_synthetic(spec):
+        raw = synthetic.generate(spec.kind, **spec.synthetic)
+        return Source(raw.lazy(), raw.head(head_rows), hashlib.sha256(raw.write_csv().encode()).hexdigest())
+    path = _path(spec)
+    try:
+        lf = _scan_file(spec, path)
+        head = lf.head(head_rows).collect()
+    except (pl.exceptions.PolarsError, OSError, ValueError, LookupError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataError(f"cannot read {path}: {first}; check dataset.separator / dataset.encoding") from e
-    if df.height == 0:
+    if head.height == 0:
         raise DataError(f"dataset file has no rows: {path}")
-    return df
+    return Source(lf, head, _sha256(path))
 
 
-def digest(spec: DatasetSpec, raw: pl.DataFrame) -> str:
-    """sha256 of the source file, or of the generated frame's CSV text for synthetic data."""
+def read(spec: DatasetSpec) -> pl.DataFrame:
+    """The raw frame, as the file (or the generator) has it, read whole (small files, tests, previews)."""
     if is_synthetic(spec):
-        return hashlib.sha256(raw.write_csv().encode()).hexdigest()
-    return _sha256(source_path(spec))
+        return synthetic.generate(spec.kind, **spec.synthetic)
+    src = scan(spec)
+    try:
+        return src.lf.collect()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as e:
+        path = source_path(spec)
+        raise DataError(f"cannot read {path}: {str(e).strip().splitlines()[0]}; check dataset.separator") from e
 
 
-def _numeric(raw: pl.DataFrame, column: str, role: str) -> pl.Series:
-    s = raw[column]
-    if s.dtype.is_numeric():
-        return s.cast(pl.Float64)
-    txt = s.cast(pl.String).str.strip_chars()
+ROW = "_row"  # position of the line in the source, 0-based
+HASH = "_hash"  # hash of the raw line (all its columns), to find exact repeats
+BAD = "_bad"  # "<role>\t<value>" of the first unreadable value on the line (amount, quantity, price, date), or null
+
+
+def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
+    """The column as Float64 and a flag for values that are there but are not numbers."""
+    if dtype.is_numeric():
+        return pl.col(column).cast(pl.Float64), pl.lit(False)
+    txt = pl.col(column).cast(pl.String).str.strip_chars()
     out = txt.cast(pl.Float64, strict=False)
-    bad = out.is_null() & txt.is_not_null() & (txt != "")
-    if bad.any():
-        example = txt.filter(bad)[0]
-        raise DataError(
-            f"column {column!r} (dataset.columns.{role}) has non-numeric values such as {example!r}; "
-            "fix the file or map another column"
-        )
-    return out
+    return out, out.is_null() & txt.is_not_null() & (txt != "")
 
 
 def detect_date_format(values: pl.Series, sample: int = 2000) -> str | None:
@@ -245,65 +288,94 @@ def detect_date_format(values: pl.Series, sample: int = 2000) -> str | None:
     return best if best_n * 2 >= head.len() else None
 
 
-def _timestamps(raw: pl.DataFrame, column: str, fmt: str | None) -> pl.Series:
-    s = raw[column]
-    if s.dtype == pl.Datetime or s.dtype == pl.Date:
-        return s.cast(pl.Datetime("us"))
-    txt = s.cast(pl.String).str.strip_chars()
+def _timestamp(dtype: pl.DataType, column: str, fmt: str | None, head: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    """The column as Datetime(us) (format detected on ``head`` when not given) and a flag for bad dates."""
+    if dtype in (pl.Datetime, pl.Date) or isinstance(dtype, pl.Datetime):
+        return pl.col(column).cast(pl.Datetime("us")), pl.lit(False)
+    txt = pl.col(column).cast(pl.String).str.strip_chars()
     if not fmt:
-        fmt = detect_date_format(txt)
+        sample = head[column].cast(pl.String).str.strip_chars()
+        fmt = detect_date_format(sample)
         if fmt is None:
-            example = txt.drop_nulls().head(1).to_list()
+            example = sample.drop_nulls().head(1).to_list()
             raise DataError(
                 f"cannot recognise the dates in column {column!r} (e.g. {example[0] if example else ''!r}); "
                 "set dataset.date_format, e.g. '%m/%d/%Y %H:%M'"
             )
     out = txt.str.strptime(pl.Datetime("us"), fmt, strict=False)
-    bad = out.is_null() & txt.is_not_null() & (txt != "")
-    if bad.any():
-        example = txt.filter(bad)[0]
-        hint = f"it does not match dataset.date_format={fmt!r}" if fmt else "set dataset.date_format"
-        raise DataError(f"unparseable date {example!r} in column {column!r}: {hint}")
-    return out
+    return out, out.is_null() & txt.is_not_null() & (txt != "")
 
 
-def canonicalize(raw: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
-    """Map the raw frame to the canonical schema, plus ``price`` (or null) and ``_duplicate``.
+def _amount(c: Columns, schema: dict) -> tuple[pl.Expr, pl.Expr, list[tuple[str, str, pl.Expr]]]:
+    """(amount, price or null, [(role, column, bad flag)]) from a line amount or quantity x price."""
+    if c.amount is not None:
+        amount, bad = _numeric(schema[c.amount], c.amount)
+        return amount, pl.lit(None, dtype=pl.Float64), [("amount", c.amount, bad)]
+    price, bad_p = _numeric(schema[c.price], c.price)
+    qty, bad_q = _numeric(schema[c.quantity], c.quantity)
+    return qty * price, price, [("quantity", c.quantity, bad_q), ("price", c.price, bad_p)]
 
-    ``_duplicate`` marks every exact repeat of an earlier raw row, so cleaning can drop it.
-    """
+
+def canonical(lf: pl.LazyFrame, spec: DatasetSpec, head: pl.DataFrame, with_hash: bool = False) -> pl.LazyFrame:
+    """The canonical columns (``schema.CANONICAL_SCHEMA``) plus ``price`` (or null), ``_row`` (position in the
+    source), ``_bad`` (an unreadable value, see ``check``) and, ``with_hash``, ``_hash`` (of the raw line), as a
+    lazy query over ``lf``."""
     c = spec.columns
     if c.amount is None and (c.quantity is None or c.price is None):
         raise ConfigError("set dataset.columns.amount, or both dataset.columns.quantity and dataset.columns.price")
-    c = c.resolve(raw.columns)
-
-    customer = raw[c.customer].cast(pl.String).str.strip_chars().str.replace(r"\.0$", "")
-    if c.amount is not None:
-        amount = _numeric(raw, c.amount, "amount")
-        price = pl.Series(S.PRICE, [None] * raw.height, dtype=pl.Float64)
-    else:
-        price = _numeric(raw, c.price, "price")
-        amount = _numeric(raw, c.quantity, "quantity") * price
+    schema = dict(lf.collect_schema())
+    c = c.resolve(list(schema))
+    amount, price, checks = _amount(c, schema)
+    ts, bad_date = _timestamp(schema[c.date], c.date, spec.date_format, head)
+    checks.append(("date", c.date, bad_date))
+    bad = pl.lit(None, dtype=pl.String)
+    for role, column, flag in reversed(checks):
+        bad = pl.when(flag).then(pl.format("{}\t{}", pl.lit(role), pl.col(column).cast(pl.String))).otherwise(bad)
     if c.invoice is not None:
-        invoice = raw[c.invoice].cast(pl.String).str.strip_chars()
-        missing = invoice.is_null() | (invoice == "")
-        if missing.any():  # a line without an invoice id is a purchase of its own
-            invoice = pl.select(
-                pl.when(missing).then(pl.format("#row{}", pl.int_range(raw.height))).otherwise(invoice)
-            ).to_series()
+        inv = pl.col(c.invoice).cast(pl.String).str.strip_chars()
+        # a line without an invoice id is a purchase of its own
+        invoice = pl.when(inv.is_null() | (inv == "")).then(pl.format("#row{}", pl.col(ROW))).otherwise(inv)
     else:
-        invoice = pl.select(pl.int_range(raw.height).cast(pl.String)).to_series()
+        invoice = pl.col(ROW).cast(pl.String)
     is_return = amount < 0
     if c.invoice is not None and spec.return_prefix:
         is_return = is_return | invoice.str.starts_with(spec.return_prefix).fill_null(False)
-    return pl.DataFrame(
-        {
-            S.CUSTOMER: customer,
-            S.INVOICE: invoice,
-            S.TIMESTAMP: _timestamps(raw, c.date, spec.date_format),
-            S.AMOUNT: amount,
-            S.IS_RETURN: is_return.fill_null(False),
-            S.PRICE: price,
-            "_duplicate": ~raw.select(pl.struct(pl.all()).is_first_distinct()).to_series(),
-        }
+    extra = [pl.struct(list(schema)).hash().alias(HASH)] if with_hash else []
+    return lf.with_row_index(ROW).select(
+        *extra,
+        pl.col(c.customer).cast(pl.String).str.strip_chars().str.replace(r"\.0$", "").alias(S.CUSTOMER),
+        invoice.alias(S.INVOICE),
+        ts.alias(S.TIMESTAMP),
+        amount.alias(S.AMOUNT),
+        is_return.fill_null(False).alias(S.IS_RETURN),
+        price.alias(S.PRICE),
+        pl.col(ROW),
+        bad.alias(BAD),
+    )
+
+
+def check(tx: pl.LazyFrame | pl.DataFrame, bad_rows: int, spec: DatasetSpec, columns: list[str]) -> None:
+    """Refuse a log with unreadable values (``bad_rows`` lines flagged ``_bad``), naming the first one."""
+    if not bad_rows:
+        return
+    first = tx.lazy().filter(pl.col(BAD).is_not_null()).head(1).collect().row(0, named=True)
+    (role, value), line = first[BAD].split("\t", 1), first[ROW] + 1
+    column = getattr(spec.columns.resolve(columns), role)
+    if role == "date":
+        fmt = spec.date_format
+        hint = f"it does not match dataset.date_format={fmt!r}" if fmt else "set dataset.date_format"
+        raise DataError(f"unparseable date {value.strip()!r} (line {line}) in column {column!r}: {hint}")
+    raise DataError(
+        f"column {column!r} (dataset.columns.{role}) has non-numeric values such as {value.strip()!r} "
+        f"(line {line}; {bad_rows:,} line(s) in all); fix the file or map another column"
+    )
+
+
+def canonicalize(raw: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
+    """``canonical`` on an in-memory frame, checked, plus ``_duplicate`` (every exact repeat of an earlier raw
+    row), the reference the streaming path is tested against."""
+    tx = canonical(raw.lazy(), spec, raw.head(2000)).collect()
+    check(tx, tx[BAD].is_not_null().sum(), spec, raw.columns)
+    return tx.drop(BAD).with_columns(
+        (~raw.select(pl.struct(pl.all()).is_first_distinct()).to_series()).alias("_duplicate")
     )
