@@ -88,15 +88,22 @@ def customer_table(
     held in memory, only the per-line reason codes and hashes of the first cleaning pass (9 bytes a line) and
     the customer table. Returns (customers, analysis date, cleaning report, source digest)."""
     as_of = features.parse_date(analysis_date or spec.analysis_date)
+    row_ids = (spec.cleaning or {}).get("duplicates", "drop") == "keep"  # see load.canonical
+
+    def canonical(lf: pl.LazyFrame, with_hash: bool = False, own_ids: bool = True) -> pl.LazyFrame:
+        return load.canonical(lf, spec, src.head, with_hash=with_hash, row_ids=row_ids, own_ids=own_ids)
+
     with stage("load"):
         src = source or load.scan(spec)
-        tx = load.canonical(src.lf, spec, src.head, with_hash=True)
+        tx = canonical(src.lf, with_hash=True)
         on_stage("load", {"head": src.head, "digest": src.digest})
     with stage("clean"):
-        kept, report, bad = clean_mod.scan(src.lf, tx, spec.columns.amount is None, spec.cleaning, as_of)
-        load.check(tx, bad, spec, src.head.columns)
+        has_price = spec.columns.amount is None
+        kept, repeats, report, bad = clean_mod.scan(src.lf, tx, has_price, spec.cleaning, as_of, canonical)
+        load.check(src.lf, src.head, bad, spec)
     with stage("features"):
-        agg, dropped = clean_mod.nonpositive(features.aggregate(kept))
+        agg = clean_mod.remove_repeats(features.aggregate(kept), repeats)
+        agg, dropped = clean_mod.nonpositive(agg)
         returns = int(agg["_return_lines"].sum())
         clean_mod.finish(report, dropped, int(agg["_lines"].sum()), agg.height, returns)
         on_stage("clean", report)
@@ -148,10 +155,20 @@ def prepare(
     )
 
 
-def fit(prep: Prepared, algorithm: str, params: dict | None, seed: int = 0, stage: Callable = _no_stage) -> Fit:
+def fit(
+    prep: Prepared,
+    algorithm: str,
+    params: dict | None,
+    seed: int = 0,
+    stage: Callable = _no_stage,
+    max_exact: int | None = None,
+) -> Fit:
+    """Cluster (exactly, or on a sample of ``max_exact`` customers with the rest assigned), evaluate, name
+    the clusters and profile them."""
     params = dict(params or {})
     with stage(f"cluster ({algorithm})"):
-        est, labels = models.fit_predict(algorithm, params, prep.X, seed)
+        fitted = models.fit(algorithm, params, prep.X, seed, max_exact)
+        est, labels = fitted.estimator, fitted.labels
     with stage("evaluate"):
         metrics = prep.evaluator.score(labels)
         customers = prep.customers.with_columns(pl.Series("cluster", labels.astype(np.int64)))
@@ -167,4 +184,4 @@ def fit(prep: Prepared, algorithm: str, params: dict | None, seed: int = 0, stag
                 metrics[f"ari_vs_{name}"], metrics[f"ami_vs_{name}"] = ari, ami
     profile = segments.cluster_profile(customers)
     sizes = evaluation.cluster_sizes(labels)
-    return Fit(algorithm, params, est, labels, metrics, customers, profile, sizes, names)
+    return Fit(algorithm, params, est, labels, metrics, customers, profile, sizes, names, fitted.sample)

@@ -282,8 +282,10 @@ class Objective:
         spec: SearchSpec,
         seed: int = 0,
         on_trial: Callable[[TrialRecord], None] | None = None,
+        max_exact: int | None = None,
     ):
         self.prep, self.algorithm, self.space, self.spec, self.seed = prep, algorithm, space, spec, seed
+        self.max_exact = max_exact
         self.base = {k: v for k, v in (base_params or {}).items() if k not in space}
         self.on_trial = on_trial or (lambda r: None)
 
@@ -311,7 +313,8 @@ class Objective:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    _, labels = models.fit_predict(self.algorithm, {**self.base, **params}, self.prep.X, self.seed)
+                    params_all = {**self.base, **params}
+                    labels = models.fit(self.algorithm, params_all, self.prep.X, self.seed, self.max_exact).labels
             except (ValueError, MemoryError, RfmlabError) as e:
                 msg = str(e).splitlines()[0]
                 trial.set_user_attr("fail_reason", msg)

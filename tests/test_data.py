@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 from conftest import ONLINE_RETAIL
 
+from rfmlab import pipeline
 from rfmlab.data import clean, load, synthetic
 from rfmlab.errors import ConfigError, DataError
 from rfmlab.features import rfm
@@ -156,3 +157,53 @@ def test_amount_column_and_rows_without_invoice():
     cust, _ = rfm(tx)
     assert cust.filter(pl.col("customer_id") == "x")["frequency"].item() == 2  # each row is one purchase
     assert np.isclose(cust.filter(pl.col("customer_id") == "x")["monetary"].item(), 15.0)
+
+
+def test_large_synthetic_logs_are_written_in_blocks_to_the_cache_and_read_back(tmp_path, monkeypatch):
+    """Above synthetic.BLOCK customers the generator writes blocks (bounded memory); block 0 is the small log."""
+    monkeypatch.setenv("RFMLAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(synthetic, "BLOCK", 300)
+    s = load.DatasetSpec.from_dict({"name": "e", "kind": "ecommerce", "columns": ONLINE_RETAIL,
+                                    "synthetic": {"n_customers": 700, "seed": 3}})  # fmt: skip
+    src = load.scan(s)
+    parts = sorted((tmp_path / "synthetic").glob("ecommerce-700-*/part-*.parquet"))
+    assert len(parts) == 3
+    log = src.lf.collect()
+    assert log["CustomerID"].drop_nulls().n_unique() == 700  # no customer shared between blocks
+    first = pl.read_parquet(parts[0])
+    assert first.equals(synthetic.ecommerce(n_customers=300, seed=3))
+    invoices = [set(pl.read_parquet(p)["InvoiceNo"]) for p in parts]
+    assert not (invoices[0] & invoices[1]) and not (invoices[1] & invoices[2])
+    again = load.scan(s)  # from the cache, same digest
+    assert again.digest == src.digest and again.lf.collect().equals(log)
+    customers, _, report, _ = pipeline.customer_table(s)
+    assert customers.height == report.customers_out > 600
+
+
+def _streamed_and_eager(tmp_path, df, **kw):
+    path = tmp_path / "log.parquet"
+    df.write_parquet(path)
+    s = spec(path=str(path), **kw)
+    customers, as_of, report, _ = pipeline.customer_table(s)
+    tx, ref_report = clean.clean(load.canonicalize(df, s), s.cleaning)
+    ref, ref_as_of = rfm(tx)
+    return customers, report, ref, ref_report
+
+
+@pytest.mark.parametrize("duplicates", ["drop", "keep"])
+def test_streaming_path_equals_in_memory_with_missing_invoices_and_repeats(tmp_path, duplicates):
+    """Lines without an invoice id are purchases of their own; exact repeats come off sums and counts."""
+    df = raw_log().with_columns(pl.col("InvoiceNo").replace({"6": None, "7": ""}))
+    df = pl.concat([df, df.slice(0, 3), df.filter(pl.col("InvoiceNo") == "")])  # repeats, one without invoice
+    got, report, ref, ref_report = _streamed_and_eager(tmp_path, df, cleaning={"duplicates": duplicates})
+    assert got.equals(ref) and report.to_dict() == ref_report.to_dict()
+    assert report.dropped.get("duplicate", 0) == (1 + 3 + 1 if duplicates == "drop" else 0)  # raw_log has one
+
+
+def test_streaming_path_refuses_unreadable_values_naming_line_and_value(tmp_path):
+    df = raw_log().with_columns(pl.col("Quantity").cast(pl.String).replace("5", "five"))
+    with pytest.raises(DataError, match=r"'Quantity' .* such as 'five' \(line 3; 1 line"):
+        _streamed_and_eager(tmp_path, df)
+    bad_date = raw_log().with_columns(pl.col("InvoiceDate").replace("2021-01-06 12:00:00", "yesterday"))
+    with pytest.raises(DataError, match=r"unparseable date 'yesterday' \(line 7\)"):
+        _streamed_and_eager(tmp_path, bad_date)

@@ -28,6 +28,8 @@ from rfmlab.data import schema as S
 from rfmlab.errors import ConfigError, DataError
 
 REASON = "_reason"
+BAD_CODE = 255  # reason code of a line with an unreadable value (refused by ``load.check``)
+NOINV_BIT = 64  # added to a line's reason code in the first pass when it has no invoice id
 
 DEFAULT_POLICY = {
     "missing_customer": "drop",
@@ -142,62 +144,93 @@ def clean(tx: pl.DataFrame, policy: dict | None = None, as_of: date | None = Non
     return out, report
 
 
-def repeated(hashes: np.ndarray) -> np.ndarray:
-    """The values that occur more than once in ``hashes`` (which is sorted in place)."""
-    hashes.sort()
-    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+def repeated(hashes: pl.Series, parts: int = 8) -> pl.Series:
+    """The values that occur more than once in ``hashes``, sorted one slice of the hash range at a time
+    (peak memory: the input plus an eighth of it, instead of twice the input)."""
+    out = []
+    top = pl.col(load.HASH) // (2**64 // parts)
+    frame = hashes.rename(load.HASH).to_frame()
+    for p in range(parts):
+        h = np.sort(frame.filter(top == p)[load.HASH].to_numpy())
+        out.append(np.unique(h[1:][h[1:] == h[:-1]]))
+    return pl.Series(load.HASH, np.concatenate(out), dtype=pl.UInt64)
 
 
-def _duplicate_rows(raw: pl.LazyFrame, candidates: np.ndarray) -> pl.Series:
-    """Rows (``_row``) that repeat an earlier raw row exactly, among the lines whose hash is in ``candidates``:
-    those lines are few, so they are read again and compared in full, in file order."""
-    wanted = pl.Series(candidates, dtype=pl.UInt64).implode()
-    cand = (
-        raw.with_row_index(load.ROW)
-        .filter(pl.struct(pl.all().exclude(load.ROW)).hash().is_in(wanted))
-        .collect(engine="streaming")
-        .sort(load.ROW)
-    )
-    first = cand.select(pl.struct(pl.all().exclude(load.ROW)).is_first_distinct()).to_series()
-    return cand[load.ROW].filter(~first)
+def _repeats(raw: pl.LazyFrame, again: pl.Series) -> pl.DataFrame:
+    """Each distinct raw line whose hash is in ``again`` and that occurs more than once, with ``_copies`` =
+    its number of occurrences minus one (the lines cleaning counts as duplicates). They are few: read again
+    by hash and compared in full."""
+    wanted = again.implode()
+    cand = raw.filter(pl.struct(pl.all()).hash().is_in(wanted)).collect(engine="streaming")
+    groups = cand.group_by(cand.columns).agg((pl.len() - 1).alias("_copies"))
+    return groups.filter(pl.col("_copies") > 0)
 
 
-def scan(raw: pl.LazyFrame, tx: pl.LazyFrame, has_price: bool, policy: dict | None = None, as_of=None):
-    """Streaming cleaning of ``tx`` = ``load.canonical(raw, ..., with_hash=True)``. Returns the kept lines
-    (lazy; the customer-level reason is applied with the RFM aggregates, see ``finish``), the report so far
-    and the number of lines with unreadable values (``load.check``).
+def scan(raw: pl.LazyFrame, tx: pl.LazyFrame, has_price: bool, policy: dict | None, as_of, canonical):
+    """Streaming cleaning of ``tx`` = ``canonical(raw, with_hash=True)`` (``canonical`` maps any raw lazy frame).
 
-    Duplicates are found exactly without holding the log: the first pass keeps an 8-byte hash of every raw
-    line beside its reason code; the few lines whose hash occurs twice are then compared in full.
+    Returns the kept lines (lazy, exact repeats still in), the repeats to take off the customers' aggregates
+    (canonical lines with ``_copies``, see ``remove_repeats``), the report so far (the customer-level reason is
+    added with the aggregates, see ``finish``) and the number of lines with unreadable values (``load.check``).
+
+    Duplicates are found exactly without holding the log or numbering its lines: the first pass keeps an
+    8-byte hash of every raw line beside its reason code (9 bytes a line); the few lines whose hash occurs
+    twice are read again and compared in full. A repeat has its original's invoice, dates and reasons, so
+    it changes only sums and line counts, which are corrected per customer afterwards.
     """
     p = _policy(policy)
     reasons = _reasons(p, has_price, as_of)
     names = [name for name, _ in reasons]
     hashing = "duplicate" in names
-    pass1 = tx.select(
-        _code(reasons, pl.lit(False)),
-        *([pl.col(load.HASH)] if hashing else []),
-        pl.col(load.BAD).is_not_null().alias(load.BAD),
-    ).collect(engine="streaming")
-    bad, rows_in = int(pass1[load.BAD].sum()), pass1.height
+    code = pl.when(pl.col(load.BAD) > 0).then(pl.lit(BAD_CODE, pl.UInt8)).otherwise(_code(reasons, pl.lit(False)))
+    code = code + pl.col(load.NOINV).cast(pl.UInt8) * NOINV_BIT * (code != BAD_CODE)
+    pass1 = tx.select(code.alias(REASON), *([pl.col(load.HASH)] if hashing else [])).collect(engine="streaming")
+    r = pl.col(REASON)
+    noinv = int(pass1.select(((r != BAD_CODE) & (r >= NOINV_BIT)).sum()).item())
+    pass1 = pass1.with_columns(pl.when(r == BAD_CODE).then(r).otherwise(r % NOINV_BIT).cast(pl.UInt8))
     counts = dict(pass1[REASON].value_counts().iter_rows())
-    dup_rows = pl.Series(load.ROW, [], dtype=pl.UInt32)
+    bad, rows_in = counts.pop(BAD_CODE, 0), pass1.height
+    repeats = None
     if hashing and not bad:
-        # a line's other reasons depend only on its values, so a repeat has its original's: only lines a
-        # reason after "duplicate" drops (or none does) can be counted as duplicates
+        # a line's other reasons depend only on its values, so a repeat has its original's: only lines that
+        # a reason after "duplicate" drops (or none does) can count as duplicates
         after = [0, *range(names.index("duplicate") + 2, len(names) + 1)]
-        mask = pass1[REASON].is_in(after)
-        hashes = pass1[load.HASH].filter(mask).to_numpy().copy()
-        codes = pass1[REASON]
+        hashes = pass1.filter(pl.col(REASON).is_in(after)).drop_in_place(load.HASH)
         del pass1
-        candidates = repeated(hashes)
+        again = repeated(hashes)
         del hashes
-        if len(candidates):
-            dup_rows = _duplicate_rows(raw, candidates)
-            for code in codes.gather(dup_rows):
-                counts[code] -= 1
-                counts[names.index("duplicate") + 1] = counts.get(names.index("duplicate") + 1, 0) + 1
-    kept = tx.filter(_code(reasons, pl.lit(False)) == 0)
-    if len(dup_rows):
-        kept = kept.filter(~pl.col(load.ROW).is_in(dup_rows.implode()))
-    return kept.drop(load.HASH, load.BAD, strict=False), _report(rows_in, reasons, counts), bad
+        if len(again):
+            groups = _repeats(raw, again)
+            coded = canonical(groups.drop("_copies").lazy()).with_columns(_code(reasons, pl.lit(False)))
+            repeats = pl.concat([coded.collect(), groups.select("_copies")], how="horizontal")
+            dup_code = names.index("duplicate") + 1
+            for c, n in repeats.group_by(REASON).agg(pl.col("_copies").sum()).iter_rows():
+                counts[c] -= n
+                counts[dup_code] = counts.get(dup_code, 0) + n
+            repeats = repeats.filter(pl.col(REASON) == 0)
+    # the kept lines, read again (pass 3): without a line's own id when every line has an invoice id
+    lines = canonical(raw, own_ids=noinv > 0)
+    kept = lines.filter(_code(reasons, pl.lit(False)) == 0).drop(load.BAD)
+    return kept, repeats, _report(rows_in, reasons, counts), bad
+
+
+def remove_repeats(agg: pl.DataFrame, repeats: pl.DataFrame | None) -> pl.DataFrame:
+    """Per-customer aggregates (``features.aggregate``) without the exact repeats of kept lines: their
+    amounts and line counts come off (invoices and dates are their originals', so nothing else changes)."""
+    if repeats is None or repeats.height == 0:
+        return agg
+    n = pl.col("_copies")
+    ret = pl.col(S.IS_RETURN)
+    less = repeats.group_by(S.CUSTOMER).agg(
+        (pl.col(S.AMOUNT) * n).sum().alias("_m"),
+        pl.when(ret).then(-pl.col(S.AMOUNT) * n).otherwise(0.0).sum().alias("_r"),
+        n.sum().alias("_l"),
+        pl.when(ret).then(n).otherwise(0).sum().alias("_rl"),
+    )
+    out = agg.join(less, on=S.CUSTOMER, how="left").with_columns(pl.col("_m", "_r", "_l", "_rl").fill_null(0))
+    return out.with_columns(
+        pl.col("monetary") - pl.col("_m"),
+        pl.col("_returned") - pl.col("_r"),
+        (pl.col("_lines") - pl.col("_l")).cast(agg.schema["_lines"]),
+        (pl.col("_return_lines") - pl.col("_rl")).cast(agg.schema["_return_lines"]),
+    ).drop("_m", "_r", "_l", "_rl")

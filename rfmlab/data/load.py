@@ -225,10 +225,44 @@ def _scan_file(spec: DatasetSpec, path: Path) -> pl.LazyFrame:
     return pl.scan_csv(path, separator=spec.separator, infer_schema=False, encoding="utf8-lossy", quote_char='"')
 
 
+def cache_root() -> Path:
+    """Where generated logs and downloads are kept: ``$RFMLAB_CACHE_DIR`` or ``~/.cache/rfmlab``."""
+    import os
+
+    return Path(os.environ.get("RFMLAB_CACHE_DIR") or "~/.cache/rfmlab").expanduser()
+
+
+def _synthetic_parts(kind: str, params: dict) -> tuple[list[Path], str]:
+    """A large generated log as cached parquet parts (written once, block by block) and their digest."""
+    import json
+    import shutil
+    import tempfile
+
+    key = hashlib.sha256(json.dumps({"kind": kind, **params}, sort_keys=True).encode()).hexdigest()[:16]
+    target = cache_root() / "synthetic" / f"{kind}-{params.get('n_customers')}-{key}"
+    if not (target / "digest.txt").exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".writing-"))
+        h = hashlib.sha256()
+        for part in synthetic.write_blocks(kind, tmp, **params):
+            h.update(_sha256(part).encode())
+        (tmp / "digest.txt").write_text(h.hexdigest())
+        try:
+            tmp.rename(target)
+        except OSError:  # another process wrote it meanwhile: same arguments, same files
+            shutil.rmtree(tmp, ignore_errors=True)
+    return sorted(target.glob("part-*.parquet")), (target / "digest.txt").read_text().strip()
+
+
 def scan(spec: DatasetSpec, head_rows: int = 2000) -> Source:
     """The source as a lazy frame (CSV, gzip CSV and parquet are never read whole; Excel is), its first
-    rows and its digest. Errors reading it are one-line DataErrors."""
+    rows and its digest. Errors reading it are one-line DataErrors. A generated log of more than
+    ``synthetic.BLOCK`` customers is written once to the cache in blocks and scanned like a file."""
     if is_synthetic(spec):
+        if int(spec.synthetic.get("n_customers", 0)) > synthetic.BLOCK:
+            parts, digest = _synthetic_parts(spec.kind, dict(spec.synthetic))
+            lf = pl.scan_parquet(parts)
+            return Source(lf, lf.head(head_rows).collect(), digest)
         raw = synthetic.generate(spec.kind, **spec.synthetic)
         return Source(raw.lazy(), raw.head(head_rows), hashlib.sha256(raw.write_csv().encode()).hexdigest())
     path = _path(spec)
@@ -245,8 +279,6 @@ def scan(spec: DatasetSpec, head_rows: int = 2000) -> Source:
 
 def read(spec: DatasetSpec) -> pl.DataFrame:
     """The raw frame, as the file (or the generator) has it, read whole (small files, tests, previews)."""
-    if is_synthetic(spec):
-        return synthetic.generate(spec.kind, **spec.synthetic)
     src = scan(spec)
     try:
         return src.lf.collect()
@@ -257,7 +289,9 @@ def read(spec: DatasetSpec) -> pl.DataFrame:
 
 ROW = "_row"  # position of the line in the source, 0-based
 HASH = "_hash"  # hash of the raw line (all its columns), to find exact repeats
-BAD = "_bad"  # "<role>\t<value>" of the first unreadable value on the line (amount, quantity, price, date), or null
+NOINV = "_noinv"  # the line has no invoice id
+BAD = "_bad"  # 0, or 1 + the index in BAD_ROLES of the first unreadable value on the line
+BAD_ROLES = ("amount", "quantity", "price", "date")
 
 
 def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
@@ -306,6 +340,16 @@ def _timestamp(dtype: pl.DataType, column: str, fmt: str | None, head: pl.DataFr
     return out, out.is_null() & txt.is_not_null() & (txt != "")
 
 
+def _text_id(dtype: pl.DataType, column: str) -> pl.Expr:
+    """An id column as text: integers as they are, floats and text without a trailing ``.0`` (``17850.0``
+    read from a spreadsheet is customer ``17850``), text stripped of spaces."""
+    if dtype.is_integer():
+        return pl.col(column).cast(pl.String)
+    txt = pl.col(column).cast(pl.String)
+    txt = txt if dtype.is_float() else txt.str.strip_chars()
+    return txt.str.replace(r"\.0$", "")
+
+
 def _amount(c: Columns, schema: dict) -> tuple[pl.Expr, pl.Expr, list[tuple[str, str, pl.Expr]]]:
     """(amount, price or null, [(role, column, bad flag)]) from a line amount or quantity x price."""
     if c.amount is not None:
@@ -316,10 +360,24 @@ def _amount(c: Columns, schema: dict) -> tuple[pl.Expr, pl.Expr, list[tuple[str,
     return qty * price, price, [("quantity", c.quantity, bad_q), ("price", c.price, bad_p)]
 
 
-def canonical(lf: pl.LazyFrame, spec: DatasetSpec, head: pl.DataFrame, with_hash: bool = False) -> pl.LazyFrame:
-    """The canonical columns (``schema.CANONICAL_SCHEMA``) plus ``price`` (or null), ``_row`` (position in the
-    source), ``_bad`` (an unreadable value, see ``check``) and, ``with_hash``, ``_hash`` (of the raw line), as a
-    lazy query over ``lf``."""
+def canonical(
+    lf: pl.LazyFrame,
+    spec: DatasetSpec,
+    head: pl.DataFrame,
+    with_hash: bool = False,
+    row_ids: bool = True,
+    own_ids: bool = True,
+) -> pl.LazyFrame:
+    """The canonical columns (``schema.CANONICAL_SCHEMA``) plus ``price`` (or null), ``_bad`` (an unreadable
+    value, see ``check``), with ``with_hash`` ``_hash`` (of the raw line) and with ``row_ids`` ``_row`` (position
+    in the source), as a lazy query over ``lf``.
+
+    A line without an invoice id is a purchase of its own: ``#row<n>`` with ``row_ids``, else ``#<line hash>``.
+    Numbering lines forces polars to stream in order (3x slower on 50M lines); the hash gives the same counts
+    whenever exact repeats are dropped (``cleaning.duplicates: drop``), the only lines that share it. Either id
+    is computed for every line (polars evaluates both branches), so ``own_ids=False`` skips it for a log known
+    to have every invoice id (``with_hash`` adds ``_noinv``, the flag to count them by).
+    """
     c = spec.columns
     if c.amount is None and (c.quantity is None or c.price is None):
         raise ConfigError("set dataset.columns.amount, or both dataset.columns.quantity and dataset.columns.price")
@@ -328,46 +386,50 @@ def canonical(lf: pl.LazyFrame, spec: DatasetSpec, head: pl.DataFrame, with_hash
     amount, price, checks = _amount(c, schema)
     ts, bad_date = _timestamp(schema[c.date], c.date, spec.date_format, head)
     checks.append(("date", c.date, bad_date))
-    bad = pl.lit(None, dtype=pl.String)
-    for role, column, flag in reversed(checks):
-        bad = pl.when(flag).then(pl.format("{}\t{}", pl.lit(role), pl.col(column).cast(pl.String))).otherwise(bad)
+    bad = pl.lit(0, dtype=pl.UInt8)  # index + 1 into BAD_ROLES of the first unreadable value, 0 when none
+    for role, _, flag in reversed(checks):
+        bad = pl.when(flag).then(pl.lit(BAD_ROLES.index(role) + 1, dtype=pl.UInt8)).otherwise(bad)
+    line_hash = pl.struct(list(schema)).hash()
+    own = pl.format("#row{}", pl.col(ROW)) if row_ids else pl.format("#{}", line_hash)
+    noinv = pl.lit(True)
     if c.invoice is not None:
-        inv = pl.col(c.invoice).cast(pl.String).str.strip_chars()
-        # a line without an invoice id is a purchase of its own
-        invoice = pl.when(inv.is_null() | (inv == "")).then(pl.format("#row{}", pl.col(ROW))).otherwise(inv)
+        inv = _text_id(schema[c.invoice], c.invoice)
+        noinv = inv.is_null() | (inv == "")
+        invoice = pl.when(noinv).then(own).otherwise(inv) if own_ids else inv
     else:
-        invoice = pl.col(ROW).cast(pl.String)
+        invoice = own
     is_return = amount < 0
     if c.invoice is not None and spec.return_prefix:
         is_return = is_return | invoice.str.starts_with(spec.return_prefix).fill_null(False)
-    extra = [pl.struct(list(schema)).hash().alias(HASH)] if with_hash else []
-    return lf.with_row_index(ROW).select(
+    extra = ([line_hash.alias(HASH), noinv.alias(NOINV)] if with_hash else []) + ([pl.col(ROW)] if row_ids else [])
+    return (lf.with_row_index(ROW) if row_ids else lf).select(
         *extra,
-        pl.col(c.customer).cast(pl.String).str.strip_chars().str.replace(r"\.0$", "").alias(S.CUSTOMER),
+        _text_id(schema[c.customer], c.customer).alias(S.CUSTOMER),
         invoice.alias(S.INVOICE),
         ts.alias(S.TIMESTAMP),
         amount.alias(S.AMOUNT),
         is_return.fill_null(False).alias(S.IS_RETURN),
         price.alias(S.PRICE),
-        pl.col(ROW),
         bad.alias(BAD),
     )
 
 
-def check(tx: pl.LazyFrame | pl.DataFrame, bad_rows: int, spec: DatasetSpec, columns: list[str]) -> None:
-    """Refuse a log with unreadable values (``bad_rows`` lines flagged ``_bad``), naming the first one."""
+def check(raw: pl.LazyFrame, head: pl.DataFrame, bad_rows: int, spec: DatasetSpec) -> None:
+    """Refuse a log with unreadable values (``bad_rows`` lines flagged in ``_bad``), naming the first one."""
     if not bad_rows:
         return
-    first = tx.lazy().filter(pl.col(BAD).is_not_null()).head(1).collect().row(0, named=True)
-    (role, value), line = first[BAD].split("\t", 1), first[ROW] + 1
-    column = getattr(spec.columns.resolve(columns), role)
+    tx = canonical(raw, spec, head, row_ids=True)
+    first = tx.filter(pl.col(BAD) > 0).select(BAD, ROW).head(1).collect().row(0)
+    role, row = BAD_ROLES[first[0] - 1], first[1]
+    column = getattr(spec.columns.resolve(list(raw.collect_schema())), role)
+    value = str(raw.with_row_index(ROW).filter(pl.col(ROW) == row).select(column).collect().item()).strip()
     if role == "date":
         fmt = spec.date_format
         hint = f"it does not match dataset.date_format={fmt!r}" if fmt else "set dataset.date_format"
-        raise DataError(f"unparseable date {value.strip()!r} (line {line}) in column {column!r}: {hint}")
+        raise DataError(f"unparseable date {value!r} (line {row + 1}) in column {column!r}: {hint}")
     raise DataError(
-        f"column {column!r} (dataset.columns.{role}) has non-numeric values such as {value.strip()!r} "
-        f"(line {line}; {bad_rows:,} line(s) in all); fix the file or map another column"
+        f"column {column!r} (dataset.columns.{role}) has non-numeric values such as {value!r} "
+        f"(line {row + 1}; {bad_rows:,} line(s) in all); fix the file or map another column"
     )
 
 
@@ -375,7 +437,7 @@ def canonicalize(raw: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
     """``canonical`` on an in-memory frame, checked, plus ``_duplicate`` (every exact repeat of an earlier raw
     row), the reference the streaming path is tested against."""
     tx = canonical(raw.lazy(), spec, raw.head(2000)).collect()
-    check(tx, tx[BAD].is_not_null().sum(), spec, raw.columns)
+    check(raw.lazy(), raw.head(2000), int((tx[BAD] > 0).sum()), spec)
     return tx.drop(BAD).with_columns(
         (~raw.select(pl.struct(pl.all()).is_first_distinct()).to_series()).alias("_duplicate")
     )

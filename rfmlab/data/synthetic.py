@@ -84,8 +84,13 @@ def ecommerce(
     n_products: int = 800,
     guest_share: float = 0.2,
     dirty_share: float = 0.005,
+    first_customer: int = 0,
+    first_invoice: int = 0,
 ) -> pl.DataFrame:
-    """UCI-Online-Retail-shaped invoice lines for ``n_customers`` customers (plus guest rows)."""
+    """UCI-Online-Retail-shaped invoice lines for ``n_customers`` customers (plus guest rows).
+
+    ``first_customer`` / ``first_invoice`` offset the ids, so blocks of customers generated apart (see
+    ``write_blocks``) never share a customer or an invoice."""
     rng = np.random.default_rng(seed)
     kind, first, span, n_purchases, spend, ret_p = _customers(rng, n_customers, days)
     owner, ts = _purchase_times(rng, first, span, n_purchases)
@@ -100,7 +105,7 @@ def ecommerce(
     inv_spend = np.concatenate([spend[owner], rng.lognormal(-0.3, 0.5, n_guest)])
     order = np.argsort(inv_ts, kind="stable")
     inv_owner, inv_ts, inv_spend = inv_owner[order], inv_ts[order], inv_spend[order]
-    inv_no = (536365 + np.arange(inv_owner.size)).astype(str)
+    inv_no = (536365 + first_invoice + np.arange(inv_owner.size)).astype(str)
 
     # products: Zipf-ish popularity, lognormal unit prices
     pop = 1.0 / np.arange(1, n_products + 1) ** 0.9
@@ -122,7 +127,7 @@ def ecommerce(
     c_line = np.flatnonzero(back)
     c_ts = inv_ts[line_inv[c_line]] + rng.integers(3600, 20 * 86400, c_line.size).astype("timedelta64[s]")
     c_ts = np.minimum(c_ts, np.datetime64(START, "s") + np.timedelta64(days * 86400 - 1, "s"))
-    c_no = np.char.add("C", (600000 + line_inv[c_line]).astype(str))
+    c_no = np.char.add("C", (600000 + first_invoice + line_inv[c_line]).astype(str))
 
     lines = pl.DataFrame(
         {
@@ -139,7 +144,7 @@ def ecommerce(
     owners = lines["_owner"].to_numpy()
     guest_country = COUNTRIES[rng.choice(len(COUNTRIES), size=owners.size, p=COUNTRY_P)]
     lines = lines.with_columns(
-        pl.Series("CustomerID", np.where(owners >= 0, 12346 + owners, -1)).replace(-1, None),
+        pl.Series("CustomerID", np.where(owners >= 0, 12346 + first_customer + owners, -1)).replace(-1, None),
         pl.Series("Country", np.where(owners >= 0, country_of[np.maximum(owners, 0)], guest_country)),
     ).drop("_owner")
 
@@ -156,8 +161,10 @@ def ecommerce(
     )
 
 
-def stock_market(n_customers: int = 5000, seed: int = 42, days: int = 365) -> pl.DataFrame:
-    """A broker's customer trade log: one row per trade."""
+def stock_market(
+    n_customers: int = 5000, seed: int = 42, days: int = 365, first_customer: int = 0, first_invoice: int = 0
+) -> pl.DataFrame:
+    """A broker's customer trade log: one row per trade (ids offset as in ``ecommerce``)."""
     rng = np.random.default_rng(seed)
     kind, first, span, n_purchases, spend, _ = _customers(rng, n_customers, days)
     owner, ts = _purchase_times(rng, first, span, n_purchases, open_hour=9, close_hour=17)
@@ -170,8 +177,8 @@ def stock_market(n_customers: int = 5000, seed: int = 42, days: int = 365) -> pl
     fee = np.round(np.maximum(1.0, 0.0005 * qty * price), 2)
     return pl.DataFrame(
         {
-            "AccountID": np.char.add("AC", (100000 + owner).astype(str)),
-            "TradeID": np.char.add("T", (1 + np.arange(n)).astype(str)),
+            "AccountID": np.char.add("AC", (100000 + first_customer + owner).astype(str)),
+            "TradeID": np.char.add("T", (1 + first_invoice + np.arange(n)).astype(str)),
             "TradeTime": ts.astype("datetime64[us]"),
             "Symbol": SYMBOLS[sym],
             "Side": side,
@@ -185,9 +192,39 @@ def stock_market(n_customers: int = 5000, seed: int = 42, days: int = 365) -> pl
 GENERATORS = {"ecommerce": ecommerce, "stock_market": stock_market}
 
 
+BLOCK = 50_000  # customers generated at once: above this, logs are written in blocks (~5M lines, ~0.6 GB each)
+INVOICES_PER_BLOCK = 100_000_000  # invoice-number stride between blocks (a block has far fewer invoices)
+
+
 def generate(kind: str, **params) -> pl.DataFrame:
     if kind not in GENERATORS:
         from rfmlab.errors import ConfigError
 
         raise ConfigError(f"unknown synthetic kind {kind!r}; use one of {sorted(GENERATORS)}")
     return GENERATORS[kind](**params)
+
+
+def block_seed(seed: int, block: int) -> int:
+    """Block 0 uses ``seed`` itself, so a log of up to ``BLOCK`` customers is the one ``generate`` gives."""
+    return seed if block == 0 else int(np.random.SeedSequence([seed, block]).generate_state(1)[0])
+
+
+def write_blocks(kind: str, directory, progress=None, **params) -> list:
+    """Write the log of ``params["n_customers"]`` customers as parquet parts of ``BLOCK`` customers each, in
+    bounded memory (one block at a time). Deterministic: same arguments, same files. Returns the part paths."""
+    from pathlib import Path
+
+    directory = Path(directory)
+    n, seed = int(params.pop("n_customers", 5000)), int(params.pop("seed", 42))
+    parts = []
+    for b, lo in enumerate(range(0, n, BLOCK)):
+        part = directory / f"part-{b:05d}.parquet"
+        size = min(BLOCK, n - lo)
+        generate(
+            kind, n_customers=size, seed=block_seed(seed, b), first_customer=lo, first_invoice=b * INVOICES_PER_BLOCK,
+            **params,
+        ).write_parquet(part)  # fmt: skip
+        parts.append(part)
+        if progress:
+            progress(lo + size, n)
+    return parts

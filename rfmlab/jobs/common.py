@@ -19,6 +19,23 @@ def algorithm_params(cfg: dict) -> dict:
     return {**(algo.get("params") or {}), **pins}
 
 
+def max_exact(cfg: dict) -> int | None:
+    """``algorithm.fit.max_exact``: above this many customers, fit on a sample of that size, assign the rest."""
+    value = (cfg["algorithm"].get("fit") or {}).get("max_exact")
+    return None if value is None else int(value)
+
+
+def search_space(cfg: dict, prep: pipeline.Prepared) -> dict:
+    """The algorithm's search space with data-derived bounds taken from the customers it is fitted on (the
+    sample above ``max_exact``: DBSCAN's eps depends on how dense the fitted points are)."""
+    from rfmlab import models, search
+
+    X, limit = prep.X, max_exact(cfg)
+    if limit is not None and len(X) > limit:
+        X = X[models.sample_rows(len(X), limit, int(cfg.get("seed", 0)))]
+    return search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, X)
+
+
 def run_name(cfg: dict, prefix: str = "") -> str:
     return cfg["tracking"].get("run_name") or f"{prefix}{cfg['algorithm']['name']}-{cfg['features']['name']}"
 

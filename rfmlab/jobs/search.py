@@ -31,7 +31,7 @@ def _open(cfg: dict, spec: search.SearchSpec):
     if not (spec.resume or spec.study_name):
         return None, None, None, True, None
     prep = common.prepare(cfg, None)
-    space = search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, prep.X)
+    space = common.search_space(cfg, prep)
     study, created = search.open_study(cfg, spec, space)
     return prep, space, study, created, study.user_attrs.get("mlflow_parent_run_id")
 
@@ -142,7 +142,7 @@ def run(cfg: dict, config_yaml: str) -> dict:
             handle.log_params({"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, True)
         else:
             prep = common.prepare(cfg, handle)
-            space = search.resolve_space(algo, cfg["algorithm"].get("search_space") or {}, prep.X)  # once: k-NN pass
+            space = common.search_space(cfg, prep)  # once: DBSCAN's eps range costs a k-NN pass
             study, created = search.open_study(cfg, spec, space)
         _log_study(handle, spec, study, space)
         if not created:
@@ -156,7 +156,7 @@ def run(cfg: dict, config_yaml: str) -> dict:
         handle.log_metrics({**counts, "search_seconds": seconds})
         best = _best_or_refuse(study, counts)
         params = _log_best(handle, cfg, best)
-        fit = pipeline.fit(prep, algo, params, seed, stage=console.stage)
+        fit = pipeline.fit(prep, algo, params, seed, console.stage, common.max_exact(cfg))
         handle.log_params(fit.fit_params, only_new=True)
         with console.stage("log to MLflow"):
             handle.log_metrics({f"best_{spec.metric}": best.value})

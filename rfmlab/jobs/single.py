@@ -15,7 +15,7 @@ def run(cfg: dict, config_yaml: str) -> dict:
         handle.log_params({**common.params(cfg), "algorithm.effective_params": str(params)})
         handle.log_text(config_yaml, "config/config.yaml")
         prep = common.prepare(cfg, handle)
-        fit = pipeline.fit(prep, algo, params, seed, stage=console.stage)
+        fit = pipeline.fit(prep, algo, params, seed, console.stage, common.max_exact(cfg))
         handle.log_params(fit.fit_params)
         with console.stage("log to MLflow"):
             artifacts.log_fit(handle, fit, cfg, prep)

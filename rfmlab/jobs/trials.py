@@ -51,9 +51,9 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
         remaining = min(remaining, share)
     if remaining <= 0:
         return
-    objective = search.Objective(
-        prep, cfg["algorithm"]["name"], common.algorithm_params(cfg), space, spec, int(cfg.get("seed", 0)), on_trial
-    )
+    algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
+    params = common.algorithm_params(cfg)
+    objective = search.Objective(prep, algo, params, space, spec, seed, on_trial, common.max_exact(cfg))
     callbacks = [MaxTrialsCallback(spec.n_trials, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))]
     if progress is not None:
         callbacks.append(progress)
@@ -65,7 +65,7 @@ def worker_main(cfg: dict, study_name: str, parent_run_id: str, experiment_id: s
     """A spawned worker process: same data, same study, its own sampler seed."""
     spec = search.SearchSpec.from_dict(cfg["search"])
     prep = common.prepare(cfg, None, quiet=True)
-    space = search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, prep.X)
+    space = common.search_space(cfg, prep)
     study, _ = search.open_study(cfg, spec, space, worker=worker, name=study_name)
     with tracking.ChildRunWriter() as writer:
         logger = TrialLogger(uri, experiment_id, parent_run_id, common.tags(cfg), writer)

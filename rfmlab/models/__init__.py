@@ -3,12 +3,19 @@
 Configs name an algorithm (``kmeans``, ``dbscan``, ``agglomerative``, ``hdbscan``) and give its
 parameters; only these classes can be instantiated from a config. Labels follow scikit-learn:
 ``fit_predict`` returns ints with ``-1`` for noise (DBSCAN, HDBSCAN).
+
+``fit`` scales: above ``max_exact`` customers (``algorithm.fit.max_exact``) the estimator is fitted on a
+seeded random sample of that many customers and every other customer is assigned with the same
+out-of-sample rule scoring uses (``models.assign``). Ward agglomerative needs O(n^2) memory and DBSCAN's
+neighbourhoods grow with n, so both would otherwise exhaust memory on a retailer's customer base.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
+
+import numpy as np
 
 from rfmlab.errors import ConfigError
 
@@ -54,7 +61,7 @@ def check_size(name: str, n_customers: int) -> None:
     if limit is not None and n_customers > limit:
         raise ConfigError(
             f"{name} on {n_customers} customers would exhaust memory (limit {limit}); "
-            "use algorithm=kmeans or hdbscan, or a smaller dataset"
+            f"set algorithm.fit.max_exact to at most {limit} (fit on a sample, assign the rest)"
         )
 
 
@@ -64,3 +71,33 @@ def fit_predict(name: str, params: dict | None, X, seed: int | None = None):
     est = make(name, params, seed)
     labels = est.fit_predict(X)
     return est, labels
+
+
+@dataclass
+class Fitted:
+    estimator: object
+    labels: np.ndarray  # every customer's label (-1 = noise)
+    sample: np.ndarray | None  # rows the estimator was fitted on; None = all of them
+
+
+def sample_rows(n: int, size: int, seed: int | None) -> np.ndarray:
+    """A seeded random sample of ``size`` of ``n`` rows, sorted (the same rows for the same arguments)."""
+    return np.sort(np.random.default_rng(seed or 0).choice(n, size=size, replace=False))
+
+
+def fit(name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None) -> Fitted:
+    """Fit ``name`` on X, exactly up to ``max_exact`` rows (None: always); above, on a sample of ``max_exact``
+    rows with the rest assigned out of sample (the sample keeps its own labels)."""
+    if max_exact is None or len(X) <= max_exact:
+        est, labels = fit_predict(name, params, X, seed)
+        return Fitted(est, np.asarray(labels), None)
+    from rfmlab.models.assign import Assigner
+
+    rows = sample_rows(len(X), int(max_exact), seed)
+    est, fitted = fit_predict(name, params, X[rows], seed)
+    labels = np.empty(len(X), dtype=np.int64)
+    assigner = Assigner(name, est, X[rows], fitted)
+    for lo in range(0, len(X), 200_000):
+        labels[lo : lo + 200_000] = assigner.predict(X[lo : lo + 200_000])[0]
+    labels[rows] = fitted
+    return Fitted(est, labels, rows)
