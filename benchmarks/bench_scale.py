@@ -43,7 +43,7 @@ def _chunk(rng, rows: int, first_invoice: int, t0: float, t1: float, customers: 
     k = int(np.searchsorted(end, rows)) + 1
     lines = lines[:k]
     lines[-1] -= end[k - 1] - rows
-    when = (np.datetime64("2010-12-01T08:00:00", "s") + np.sort(rng.uniform(t0, t1, k)).astype("timedelta64[s]"))
+    when = np.datetime64("2010-12-01T08:00:00", "s") + np.sort(rng.uniform(t0, t1, k)).astype("timedelta64[s]")
     cust = ((rng.pareto(1.1, k) * 2000).astype(np.int64) % customers + 12346).astype(float)
     cust[rng.random(k) < 0.10] = np.nan
     cancel = rng.random(k) < 0.02

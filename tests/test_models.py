@@ -36,3 +36,32 @@ def test_registry_errors_and_seed():
     assert models.make("hdbscan", {"min_cluster_size": 5}).prediction_data is True
     with pytest.raises(ConfigError, match="would exhaust memory"):
         models.check_size("agglomerative", 100_000)
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("agglomerative", {"n_clusters": 4, "linkage": "ward"}),
+        ("dbscan", {"eps": 1.0, "min_samples": 5}),
+        ("hdbscan", {"min_cluster_size": 15}),
+        ("kmeans", {"n_clusters": 4, "n_init": 4}),
+    ],
+)
+def test_fit_above_max_exact_fits_a_sample_and_assigns_the_rest(name, params):
+    exact = models.fit(name, params, X, seed=0)
+    assert exact.sample is None
+    scaled = models.fit(name, params, X, seed=0, max_exact=200)
+    assert len(scaled.sample) == 200 and len(scaled.labels) == len(X)
+    again = models.fit(name, params, X, seed=0, max_exact=200)
+    assert (again.sample == scaled.sample).all() and (again.labels == scaled.labels).all()  # seeded
+    # the sample keeps the labels its own fit gave, and the whole labelling recovers the blobs
+    _, own = models.fit_predict(name, params, X[scaled.sample], seed=0)
+    assert (scaled.labels[scaled.sample] == own).all()
+    keep = scaled.labels >= 0
+    assert keep.mean() > 0.9
+    assert adjusted_rand_score(y[keep], scaled.labels[keep]) == pytest.approx(1.0)
+
+
+def test_check_size_points_at_max_exact():
+    with pytest.raises(ConfigError, match="algorithm.fit.max_exact to at most 30000"):
+        models.check_size("agglomerative", 100_000)

@@ -75,6 +75,11 @@ def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
     done = [c for c in children if c.data.tags["optuna.state"] == "COMPLETE"]
     best = max(done, key=lambda c: c.data.metrics["silhouette"])
     assert parent.data.params["best.n_clusters"] == best.data.params["n_clusters"]
+    # the parent's algorithm.params.* are the refitted model's (what the UI's params columns compare);
+    # the config's defaults are kept under algorithm.config_params.*
+    assert parent.data.params["algorithm.params.n_clusters"] == best.data.params["n_clusters"]
+    assert parent.data.params["algorithm.config_params.n_clusters"] == "5"
+    assert parent.data.params["fit.method"] == "exact"
     assert parent.data.metrics["silhouette"] == pytest.approx(best.data.metrics["silhouette"])
     assert parent.data.metrics["n_trials_complete"] + parent.data.metrics["n_trials_pruned"] == 12
     files = {f.path for f in client.list_artifacts(parent.info.run_id, "search")}
