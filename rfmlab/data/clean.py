@@ -28,7 +28,7 @@ from rfmlab.data import schema as S
 from rfmlab.errors import ConfigError, DataError
 
 REASON = "_reason"
-BAD_CODE = 255  # reason code of a line with an unreadable value (refused by ``load.check``)
+BAD_CODE = 63  # reason code of a line with an unreadable value (refused by ``load.check``)
 NOINV_BIT = 64  # added to a line's reason code in the first pass when it has no invoice id
 
 DEFAULT_POLICY = {
@@ -144,16 +144,10 @@ def clean(tx: pl.DataFrame, policy: dict | None = None, as_of: date | None = Non
     return out, report
 
 
-def repeated(hashes: pl.Series, parts: int = 8) -> pl.Series:
-    """The values that occur more than once in ``hashes``, sorted one slice of the hash range at a time
-    (peak memory: the input plus an eighth of it, instead of twice the input)."""
-    out = []
-    top = pl.col(load.HASH) // (2**64 // parts)
-    frame = hashes.rename(load.HASH).to_frame()
-    for p in range(parts):
-        h = np.sort(frame.filter(top == p)[load.HASH].to_numpy())
-        out.append(np.unique(h[1:][h[1:] == h[:-1]]))
-    return pl.Series(load.HASH, np.concatenate(out), dtype=pl.UInt64)
+def repeated(hashes: pl.Series) -> pl.Series:
+    """The values that occur more than once in ``hashes``."""
+    a = hashes.sort().to_numpy()
+    return pl.Series(load.HASH, np.unique(a[1:][a[1:] == a[:-1]]), dtype=hashes.dtype)
 
 
 def _repeats(raw: pl.LazyFrame, again: pl.Series) -> pl.DataFrame:
@@ -161,7 +155,7 @@ def _repeats(raw: pl.LazyFrame, again: pl.Series) -> pl.DataFrame:
     its number of occurrences minus one (the lines cleaning counts as duplicates). They are few: read again
     by hash and compared in full."""
     wanted = again.implode()
-    cand = raw.filter(pl.struct(pl.all()).hash().is_in(wanted)).collect(engine="streaming")
+    cand = raw.filter(load.short_hash(pl.struct(pl.all()).hash()).is_in(wanted)).collect(engine="streaming")
     groups = cand.group_by(cand.columns).agg((pl.len() - 1).alias("_copies"))
     return groups.filter(pl.col("_copies") > 0)
 
@@ -173,21 +167,20 @@ def scan(raw: pl.LazyFrame, tx: pl.LazyFrame, has_price: bool, policy: dict | No
     (canonical lines with ``_copies``, see ``remove_repeats``), the report so far (the customer-level reason is
     added with the aggregates, see ``finish``) and the number of lines with unreadable values (``load.check``).
 
-    Duplicates are found exactly without holding the log or numbering its lines: the first pass keeps an
-    8-byte hash of every raw line beside its reason code (9 bytes a line); the few lines whose hash occurs
-    twice are read again and compared in full. A repeat has its original's invoice, dates and reasons, so
-    it changes only sums and line counts, which are corrected per customer afterwards.
+    Duplicates are found exactly without holding the log or numbering its lines: the first pass keeps a
+    4-byte hash of every raw line beside its reason code (5 bytes a line); the few lines whose hash occurs
+    twice (repeats, and chance pairs) are read again and compared in full. A repeat has its original's
+    invoice, dates and reasons, so it changes only sums and line counts, corrected per customer afterwards.
     """
     p = _policy(policy)
     reasons = _reasons(p, has_price, as_of)
     names = [name for name, _ in reasons]
     hashing = "duplicate" in names
     code = pl.when(pl.col(load.BAD) > 0).then(pl.lit(BAD_CODE, pl.UInt8)).otherwise(_code(reasons, pl.lit(False)))
-    code = code + pl.col(load.NOINV).cast(pl.UInt8) * NOINV_BIT * (code != BAD_CODE)
+    code = code | (pl.col(load.NOINV).cast(pl.UInt8) * NOINV_BIT)
     pass1 = tx.select(code.alias(REASON), *([pl.col(load.HASH)] if hashing else [])).collect(engine="streaming")
-    r = pl.col(REASON)
-    noinv = int(pass1.select(((r != BAD_CODE) & (r >= NOINV_BIT)).sum()).item())
-    pass1 = pass1.with_columns(pl.when(r == BAD_CODE).then(r).otherwise(r % NOINV_BIT).cast(pl.UInt8))
+    noinv = int((pass1[REASON] >= NOINV_BIT).sum())
+    pass1 = pass1.with_columns(pl.col(REASON) % NOINV_BIT)
     counts = dict(pass1[REASON].value_counts().iter_rows())
     bad, rows_in = counts.pop(BAD_CODE, 0), pass1.height
     repeats = None
