@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint ui serve bench clean-store help
+.PHONY: run test lint ui serve bench clean-store help postgres-server
 MODEL ?= models:/rfm-segmenter@champion
 PORT  ?= 5001
 
@@ -32,8 +32,14 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/rfmlab $(ARGS)
 
-test: $(DEVSTAMP)
+test: $(DEVSTAMP) postgres-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# tests/test_distributed.py starts a real PostgreSQL server (Debian's package; installed here when missing)
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; } || \
+	  { echo "tests need PostgreSQL's server: apt-get install postgresql"; exit 1; }
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check .

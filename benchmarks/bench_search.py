@@ -46,20 +46,20 @@ def baseline(X, n_trials, seed):
 def rfmlab_search(prep, n_trials, seed, tracked: bool, tmp: str):
     spec = search.SearchSpec(n_trials=n_trials, seed=seed, min_cluster_share=0.0)
     space = {"n_clusters": {"type": "int", "low": 2, "high": 12}}
-    on_trial = None
+    callbacks = []
     storage = None
     writer = tracking.ChildRunWriter()
     if tracked:
         uri = f"sqlite:///{tmp}/mlflow.db"
         exp = tracking.ensure_experiment("bench", uri)
         parent = tracking.log_child_run(uri, exp, "", "parent", {}, {}, {})
-        on_trial = trials.TrialLogger(uri, exp, parent, {}, writer)
+        callbacks.append(trials.TrialLogger(uri, exp, parent, {}, writer))  # one child run per trial
         storage = search.storage_for(f"sqlite:///{tmp}/optuna.db")
     t = time.perf_counter()
     prep.evaluator._dist = None  # the distance cache is part of the measured time
     study = optuna.create_study(storage=storage, direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    obj = search.Objective(prep, "kmeans", KMEANS, space, spec, seed, on_trial)
-    study.optimize(obj, n_trials=n_trials, catch=(search.FitFailed,))
+    obj = search.Objective(prep, "kmeans", KMEANS, space, spec, seed)
+    study.optimize(obj, n_trials=n_trials, catch=(search.FitFailed,), callbacks=callbacks)
     writer.close()  # every child run written: part of the measured time
     return time.perf_counter() - t, study.best_params["n_clusters"]
 

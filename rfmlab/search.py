@@ -230,6 +230,42 @@ def open_study(cfg: dict, spec: SearchSpec, space: dict, worker: int = 0, name: 
     return study, name not in existing
 
 
+PARENT_ATTR = "mlflow_parent_run_id"  # study user attr: the MLflow run every process of the study logs under
+LOCK_PREFIX = "rfmlab-parent-lock:"  # + study name: a study only one process can create
+
+
+def claim_parent(study) -> bool:
+    """True in exactly one of any number of processes sharing ``study``: the one to create its parent run.
+
+    The storage refuses a second study of the same name (a unique key in the database, so this holds for
+    processes started at the same instant and on other machines): the process that creates the lock study
+    owns the parent; the others wait for its id (``wait_parent``)."""
+    import optuna
+
+    try:
+        optuna.create_study(storage=study._storage, study_name=LOCK_PREFIX + study.study_name)
+    except optuna.exceptions.DuplicatedStudyError:
+        return False
+    return True
+
+
+def wait_parent(study, timeout: float = 120.0) -> str:
+    """The parent run id the owning process stores on the study (see ``claim_parent``)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        run_id = study._storage.get_study_user_attrs(study._study_id).get(PARENT_ATTR)
+        if run_id:
+            return run_id
+        if time.monotonic() > deadline:
+            raise RfmlabError(
+                f"study {study.study_name!r} has no parent run after {timeout:.0f} s: the process that created it "
+                "did not finish starting; start again, or use another search.study_name"
+            )
+        time.sleep(0.2)
+
+
 def finished(study) -> int:
     from optuna.trial import TrialState
 
@@ -257,6 +293,34 @@ def inertia(X: np.ndarray, labels: np.ndarray) -> float:
         pts = X[labels == c]
         total += float(((pts - pts.mean(0)) ** 2).sum())
     return total
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_alive(worker: str | None, grace_over: bool) -> bool:
+    """Whether the process ``worker`` may still write a trial's child run: this process, or a live process on
+    this host; for another host (whose processes cannot be seen) until ``grace_over``."""
+    import os
+    import socket
+
+    host, _, pid = (worker or "").rpartition(":")
+    if worker == worker_id():
+        return False  # this process: its own writes are done when it backfills
+    if host != socket.gethostname() or not pid.isdigit():
+        return not grace_over
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass
@@ -303,6 +367,7 @@ class Objective:
         import optuna
 
         t0 = time.perf_counter()
+        trial.set_user_attr("worker", worker_id())  # whose child run it is (see jobs.trials.backfill_children)
         params = suggest(trial, self.space)
         prev = self._previous(trial, params)
         if prev is not None:

@@ -23,7 +23,7 @@ def finished(storage, name=None):
     if not os.path.exists(storage[len("sqlite:///") :]):
         return None, []
     rdb = search.storage_for(storage)  # opened like rfmlab opens it: under the schema-creation lock
-    summaries = optuna.get_all_study_summaries(rdb)
+    summaries = [s for s in optuna.get_all_study_summaries(rdb) if not s.study_name.startswith(search.LOCK_PREFIX)]
     if not summaries:
         return None, []
     name = name or summaries[-1].study_name

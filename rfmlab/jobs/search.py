@@ -25,20 +25,30 @@ def _params_with_effective(cfg: dict) -> dict:
     }
 
 
-def _open(cfg: dict, spec: search.SearchSpec):
+def _open(cfg: dict, spec: search.SearchSpec, uri: str):
     """(prepared data, space, study, created, parent run id) when resuming or joining a study; the data is
-    prepared first so the study's space is known. A new search prepares inside its run instead."""
+    prepared first so the study's space is known. A new search prepares inside its run instead.
+
+    Of any number of processes joining one study at once, exactly one creates the parent run (parent id
+    None here); the others wait for it and log under it."""
     if not (spec.resume or spec.study_name):
         return None, None, None, True, None
     prep = common.prepare(cfg, None)
     space = common.search_space(cfg, prep)
     study, created = search.open_study(cfg, spec, space)
-    return prep, space, study, created, study.user_attrs.get("mlflow_parent_run_id")
+    parent = study.user_attrs.get(search.PARENT_ATTR)
+    if parent and tracking.run_exists(uri, parent):
+        return prep, space, study, created, parent
+    if parent is None and not search.claim_parent(study):
+        parent = search.wait_parent(study)
+        if tracking.run_exists(uri, parent):
+            return prep, space, study, created, parent
+    return prep, space, study, created, None  # this process creates the parent (or replaces a deleted one)
 
 
 def _log_study(handle, spec, study, space) -> None:
-    if study.user_attrs.get("mlflow_parent_run_id") != handle.run_id:
-        study.set_user_attr("mlflow_parent_run_id", handle.run_id)
+    if study.user_attrs.get(search.PARENT_ATTR) != handle.run_id:
+        study.set_user_attr(search.PARENT_ATTR, handle.run_id)
     handle.set_tags({"optuna.study_name": study.study_name})
     shown = {k: str({kk: vv for kk, vv in v.items() if kk not in ("derived", "capped")}) for k, v in space.items()}
     handle.log_params(
@@ -130,11 +140,11 @@ def run(cfg: dict, config_yaml: str) -> dict:
     uri = tracking.store_uri(cfg["tracking"].get("uri"))
     algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
     common.banner(cfg, uri)
-    prep, space, study, created, parent_id = _open(cfg, spec)
-    if parent_id and not tracking.run_exists(uri, parent_id):
-        parent_id = None
+    prep, space, study, created, parent_id = _open(cfg, spec, uri)
     tags = {**common.tags(cfg), "rfmlab.search": "optuna"}
     with tracking.start_run(uri, common.experiment(cfg), common.run_name(cfg, "search-"), tags, parent_id) as handle:
+        if study is not None and parent_id is None:  # the processes waiting in search.wait_parent go on
+            study.set_user_attr(search.PARENT_ATTR, handle.run_id)
         fixed = {"algorithm.fixed_params": str(common.algorithm_params(cfg))}
         handle.log_params({**_params_with_effective(cfg), **fixed}, only_new=True)
         handle.log_text(config_yaml, "config/config.yaml")

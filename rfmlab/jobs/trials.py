@@ -13,14 +13,20 @@ from rfmlab.jobs import common
 
 
 class TrialLogger:
-    """Logs each trial as a child run of the search's parent run (batch-logged, no figures)."""
+    """Logs each finished trial as a child run of the search's parent run (batch-logged, no figures).
+
+    An Optuna callback: it runs once the study has recorded the trial's final state, so a process killed
+    mid-trial leaves no child run for a trial that never finished (that trial is failed on the next open)."""
 
     def __init__(self, uri: str, experiment_id: str, parent_run_id: str, tags: dict, writer=None):
         self.uri, self.experiment_id, self.parent = uri, experiment_id, parent_run_id
         self.tags = {**tags, "rfmlab.worker": f"{socket.gethostname()}:{os.getpid()}"}
         self.write = writer.submit if writer is not None else tracking.log_child_run
 
-    def __call__(self, rec: search.TrialRecord) -> None:
+    def __call__(self, study, trial) -> None:
+        self.log(record_of(trial))
+
+    def log(self, rec: search.TrialRecord) -> None:
         state_tags = {
             "optuna.trial_number": str(rec.number),
             "optuna.state": rec.state,
@@ -53,8 +59,9 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
         return
     algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
     params = common.algorithm_params(cfg)
-    objective = search.Objective(prep, algo, params, space, spec, seed, on_trial, common.max_exact(cfg))
-    callbacks = [MaxTrialsCallback(spec.n_trials, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))]
+    objective = search.Objective(prep, algo, params, space, spec, seed, None, common.max_exact(cfg))
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    callbacks = [on_trial, MaxTrialsCallback(spec.n_trials, states=states)]
     if progress is not None:
         callbacks.append(progress)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -105,6 +112,8 @@ class Progress:
 def record_of(t) -> search.TrialRecord:
     """The ``TrialRecord`` of a finished Optuna trial, from what the objective stored on it."""
     metrics = {k: (math.nan if v is None else v) for k, v in (t.user_attrs.get("metrics") or {}).items()}
+    if "inertia" in t.user_attrs:
+        metrics["inertia"] = t.user_attrs["inertia"]
     reason = t.user_attrs.get("prune_reason") or t.user_attrs.get("fail_reason")
     seconds = t.duration.total_seconds() if t.duration else 0.0
     return search.TrialRecord(
@@ -112,16 +121,26 @@ def record_of(t) -> search.TrialRecord:
     )
 
 
-def backfill_children(study, logger: TrialLogger) -> int:
-    """Write a child run for every finished trial that has none (a killed process, a lost write)."""
+def backfill_children(study, logger: TrialLogger, grace_s: float = 60.0) -> int:
+    """Write a child run for every finished trial that has none: this process's lost writes, and the trials of
+    processes that died (a trial records its ``worker``). A live process sharing the study writes its own, so
+    its trials are left to it (on another host, for ``grace_s`` after the trial finished)."""
+    import datetime as dt
+
     have = tracking.child_trial_numbers(logger.uri, logger.experiment_id, logger.parent)
+    now = dt.datetime.now()
     missing = [
         t
         for t in study.get_trials(deepcopy=False)
-        if t.state.name in ("COMPLETE", "PRUNED", "FAIL") and t.number not in have
+        if t.state.name in ("COMPLETE", "PRUNED", "FAIL")
+        and t.number not in have
+        and not search.worker_alive(
+            t.user_attrs.get("worker"),
+            t.datetime_complete is None or (now - t.datetime_complete).total_seconds() > grace_s,
+        )
     ]
     for t in missing:
-        logger(record_of(t))
+        logger.log(record_of(t))
     return len(missing)
 
 
