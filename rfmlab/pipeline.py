@@ -180,7 +180,7 @@ def fit(
                 pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("segment")
             ).join(prep.rule_segments, on="customer_id", how="left")
             for name in prep.schemes:
-                ari, ami = segments.agreement(customers["cluster"].to_numpy(), customers[name].to_numpy())
+                ari, ami = segments.agreement(customers["cluster"], customers[name])
                 metrics[f"ari_vs_{name}"], metrics[f"ami_vs_{name}"] = ari, ami
     profile = segments.cluster_profile(customers)
     sizes = evaluation.cluster_sizes(labels)
