@@ -49,9 +49,10 @@ class Evaluator:
             self._dist = pairwise_distances(self.X[self.sample].astype(np.float32))
         return self._dist
 
-    def silhouette(self, labels: np.ndarray) -> float:
-        """Mean silhouette of the non-noise sample points (sklearn's definition, exact)."""
-        lab = np.asarray(labels)[self.sample]
+    def silhouette(self, labels: np.ndarray, on_sample: bool = False) -> float:
+        """Mean silhouette of the non-noise sample points (sklearn's definition, exact); ``labels`` are every
+        customer's, or with ``on_sample`` the evaluation sample's only."""
+        lab = np.asarray(labels) if on_sample else np.asarray(labels)[self.sample]
         keep = lab >= 0
         ids, inv = np.unique(lab[keep], return_inverse=True)
         k = len(ids)
@@ -70,8 +71,11 @@ class Evaluator:
         s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
         return float(np.nan_to_num(s).mean())
 
-    def score(self, labels: np.ndarray) -> dict[str, float]:
+    def score(self, labels: np.ndarray, on_sample: bool = False) -> dict[str, float]:
+        """Every metric for a labelling of all customers, or with ``on_sample`` of the evaluation sample only
+        (then the shares, noise, Davies-Bouldin and Calinski-Harabasz are the sample's estimates)."""
         labels = np.asarray(labels)
+        X = self.X[self.sample] if on_sample else self.X
         n = len(labels)
         keep = labels >= 0
         ids, sizes = np.unique(labels[keep], return_counts=True)
@@ -86,8 +90,8 @@ class Evaluator:
             "calinski_harabasz": math.nan,
         }
         if 2 <= k < keep.sum():
-            Xk, lk = self.X[keep], labels[keep]
-            out["silhouette"] = self.silhouette(labels)
+            Xk, lk = X[keep], labels[keep]
+            out["silhouette"] = self.silhouette(labels, on_sample)
             out["davies_bouldin"] = float(davies_bouldin_score(Xk, lk))
             out["calinski_harabasz"] = float(calinski_harabasz_score(Xk, lk))
         return out

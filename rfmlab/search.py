@@ -379,14 +379,17 @@ class Objective:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     params_all = {**self.base, **params}
-                    labels = models.fit(self.algorithm, params_all, self.prep.X, self.seed, self.max_exact).labels
+                    X, ev = self.prep.X, self.prep.evaluator
+                    sampled = models.is_sampled(len(X), self.max_exact)  # then scored on the evaluation sample
+                    only = ev.sample if sampled else None
+                    labels = models.fit(self.algorithm, params_all, X, self.seed, self.max_exact, only).labels
             except (ValueError, MemoryError, RfmlabError) as e:
                 msg = str(e).splitlines()[0]
                 trial.set_user_attr("fail_reason", msg)
                 self.on_trial(TrialRecord(trial.number, params, {}, "FAIL", msg, None, time.perf_counter() - t0))
                 raise FitFailed(msg) from e
-            metrics = self.prep.evaluator.score(labels)
-            extra = {"inertia": inertia(self.prep.X, labels)} if "n_clusters" in params else {}
+            metrics = ev.score(labels, on_sample=sampled)
+            extra = {"inertia": inertia(X[only] if sampled else X, labels)} if "n_clusters" in params else {}
         trial.set_user_attr(
             "metrics", {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
         )

@@ -42,3 +42,13 @@ def test_fewer_than_two_clusters_gives_nan_quality():
     m = Evaluator(X).score(np.zeros(len(X), dtype=int))
     assert math.isnan(m["silhouette"]) and math.isnan(m["davies_bouldin"])
     assert m["n_clusters"] == 1 and m["max_cluster_share"] == 1.0
+
+
+def test_scores_on_the_evaluation_sample_alone_match_the_silhouette_of_the_full_labelling():
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(c, 0.3, size=(400, 3)) for c in (0, 3, 6)])
+    labels = np.repeat([0, 1, 2], 400)
+    ev = Evaluator(X, sample_size=300, seed=0)
+    full, part = ev.score(labels), ev.score(labels[ev.sample], on_sample=True)
+    assert part["silhouette"] == full["silhouette"]
+    assert part["n_clusters"] == 3 and abs(part["max_cluster_share"] - 1 / 3) < 0.1

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
@@ -65,3 +66,11 @@ def test_fit_above_max_exact_fits_a_sample_and_assigns_the_rest(name, params):
 def test_check_size_points_at_max_exact():
     with pytest.raises(ConfigError, match="algorithm.fit.max_exact to at most 30000"):
         models.check_size("agglomerative", 100_000)
+
+
+@pytest.mark.parametrize("name, params", [("hdbscan", {"min_cluster_size": 15}), ("dbscan", {"eps": 1.0})])
+def test_sampled_fit_can_assign_only_the_rows_a_search_scores(name, params):
+    full = models.fit(name, params, X, seed=0, max_exact=200)
+    rows = np.arange(0, len(X), 7)
+    part = models.fit(name, params, X, seed=0, max_exact=200, only=rows)
+    assert (part.sample == full.sample).all() and (part.labels == full.labels[rows]).all()

@@ -85,18 +85,33 @@ def sample_rows(n: int, size: int, seed: int | None) -> np.ndarray:
     return np.sort(np.random.default_rng(seed or 0).choice(n, size=size, replace=False))
 
 
-def fit(name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None) -> Fitted:
+def is_sampled(n: int, max_exact: int | None) -> bool:
+    return max_exact is not None and n > max_exact
+
+
+def fit(
+    name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None, only=None
+) -> Fitted:
     """Fit ``name`` on X, exactly up to ``max_exact`` rows (None: always); above, on a sample of ``max_exact``
-    rows with the rest assigned out of sample (the sample keeps its own labels)."""
-    if max_exact is None or len(X) <= max_exact:
+    rows with the rest assigned out of sample (the sample keeps its own labels).
+
+    ``only`` (row indices; sampled fits only) assigns just those rows and returns their labels: a search
+    scores a trial on its evaluation sample, and assigning a million customers costs a minute for HDBSCAN."""
+    if not is_sampled(len(X), max_exact):
         est, labels = fit_predict(name, params, X, seed)
         return Fitted(est, np.asarray(labels), None)
     from rfmlab.models.assign import Assigner
 
     rows = sample_rows(len(X), int(max_exact), seed)
     est, fitted = fit_predict(name, params, X[rows], seed)
-    labels = np.empty(len(X), dtype=np.int64)
     assigner = Assigner(name, est, X[rows], fitted)
+    if only is not None:
+        labels = assigner.predict(X[only])[0]
+        own = np.searchsorted(rows, only)  # rows of ``only`` inside the fitted sample keep their own labels
+        inside = (own < len(rows)) & (rows[np.minimum(own, len(rows) - 1)] == only)
+        labels[inside] = fitted[own[inside]]
+        return Fitted(est, labels, rows)
+    labels = np.empty(len(X), dtype=np.int64)
     for lo in range(0, len(X), 200_000):
         labels[lo : lo + 200_000] = assigner.predict(X[lo : lo + 200_000])[0]
     labels[rows] = fitted
