@@ -86,8 +86,11 @@ def k_distance(X: np.ndarray, k: int, max_points: int = 200_000, seed: int = 0) 
     return np.sort(d[:, -1])
 
 
-def resolve_space(algorithm: str, space: dict, X: np.ndarray) -> dict:
-    """Validate the config's space and fill data-derived bounds (DBSCAN eps from k-distances)."""
+def resolve_space(algorithm: str, space: dict, X: np.ndarray, min_share: float = 0.0) -> dict:
+    """Validate the config's space and fill data-derived bounds (DBSCAN eps from k-distances).
+
+    ``min_cluster_size`` starts at ``min_share`` (``search.min_cluster_share``) of the customers fitted: a smaller
+    one only makes clusters the search prunes (on a 50,000-customer fit, every value of the default 5-500)."""
     if not space:
         raise ConfigError(f"algorithm.search_space is empty for {algorithm}; give at least one parameter")
     out = {}
@@ -104,10 +107,17 @@ def resolve_space(algorithm: str, space: dict, X: np.ndarray) -> dict:
         out[name] = p
     # size-like bounds cannot exceed what the data allows (a 500-customer sample cannot hold 500-customer clusters)
     n = len(X)
+    mcs = out.get("min_cluster_size")
+    floor = int(math.ceil(min_share * n))
+    if mcs and mcs["type"] == "int" and floor > int(mcs["low"]):
+        width = int(mcs["high"]) / max(int(mcs["low"]), 1)  # keep the range's ratio (100x for 5-500)
+        mcs["low"], mcs["high"] = floor, max(int(mcs["high"]), int(floor * min(width, 10)))
+        mcs["scaled"] = True
     caps = {"min_cluster_size": max(2, n // 4), "min_samples": max(1, n // 10), "n_clusters": max(2, n // 5)}
     for name, cap in caps.items():
         p = out.get(name)
         if p and p["type"] == "int" and int(p["high"]) > cap:
+            p["low"] = min(int(p["low"]), cap)
             p["high"] = max(cap, int(p["low"]))
             p["capped"] = True
     if algorithm == "dbscan" and "eps" in out and (out["eps"].get("low") is None or out["eps"].get("high") is None):

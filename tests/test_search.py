@@ -158,3 +158,12 @@ def test_study_names_are_stable_per_config_and_resume_picks_the_latest(tmp_path)
     assert created1 and created2 and s1.study_name != s2.study_name
     s3, created3 = search.open_study(cfg, search.SearchSpec(storage=storage, resume=True), space)
     assert not created3 and s3.study_name == max(s1.study_name, s2.study_name)
+
+
+def test_min_cluster_size_range_starts_at_the_smallest_cluster_the_search_keeps():
+    space = {"min_cluster_size": {"type": "int", "low": 5, "high": 500, "log": True}}
+    X = np.random.default_rng(0).normal(size=(50_000, 3))
+    got = search.resolve_space("hdbscan", space, X, min_share=0.01)["min_cluster_size"]
+    assert (got["low"], got["high"]) == (500, 5000)  # 1% of 50,000; the config's 100x range, at most 10x
+    small = search.resolve_space("hdbscan", space, X[:300], min_share=0.01)["min_cluster_size"]
+    assert (small["low"], small["high"]) == (5, 75)  # 1% of 300 is below the config's 5; capped at n/4

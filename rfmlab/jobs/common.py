@@ -33,7 +33,8 @@ def search_space(cfg: dict, prep: pipeline.Prepared) -> dict:
     X, limit = prep.X, max_exact(cfg)
     if limit is not None and len(X) > limit:
         X = X[models.sample_rows(len(X), limit, int(cfg.get("seed", 0)))]
-    return search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, X)
+    share = float((cfg.get("search") or {}).get("min_cluster_share") or 0.0)
+    return search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, X, share)
 
 
 def run_name(cfg: dict, prefix: str = "") -> str:

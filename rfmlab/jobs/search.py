@@ -50,7 +50,8 @@ def _log_study(handle, spec, study, space) -> None:
     if study.user_attrs.get(search.PARENT_ATTR) != handle.run_id:
         study.set_user_attr(search.PARENT_ATTR, handle.run_id)
     handle.set_tags({"optuna.study_name": study.study_name})
-    shown = {k: str({kk: vv for kk, vv in v.items() if kk not in ("derived", "capped")}) for k, v in space.items()}
+    notes = ("derived", "capped", "scaled")
+    shown = {k: str({kk: vv for kk, vv in v.items() if kk not in notes}) for k, v in space.items()}
     handle.log_params(
         {
             "search.study_name": study.study_name,
