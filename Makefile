@@ -57,4 +57,4 @@ bench: $(DEVSTAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean-store:
-	rm -rf mlruns/mlflow.db mlruns/artifacts mlruns/.hydra mlruns/optuna.db
+	rm -rf mlruns/mlflow.db mlruns/artifacts mlruns/.hydra mlruns/optuna.db mlruns/optuna.journal

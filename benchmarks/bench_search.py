@@ -46,7 +46,8 @@ def baseline(X, n_trials, seed):
 
 def rfmlab_search(prep, n_trials, seed, tmp: str, storage: bool = False, mlflow: bool = False):
     """rfmlab's objective; with ``storage`` the Optuna study lives in SQLite as rfmlab opens it, with ``mlflow``
-    every trial gets its child run (background writer, drained before the clock stops)."""
+    every trial gets its child run (background writer, drained before the clock stops). The default storage
+    is a journal file under ``tmp/mlruns``."""
     spec = search.SearchSpec(n_trials=n_trials, seed=seed, min_cluster_share=0.0)
     space = {"n_clusters": {"type": "int", "low": 2, "high": 12}}
     callbacks = []
@@ -56,7 +57,7 @@ def rfmlab_search(prep, n_trials, seed, tmp: str, storage: bool = False, mlflow:
         exp = tracking.ensure_experiment("bench", uri)
         parent = tracking.log_child_run(uri, exp, "", "parent", {}, {}, {})
         callbacks.append(trials.TrialLogger(uri, exp, parent, {}, writer))  # one child run per trial
-    rdb = search.storage_for(f"sqlite:///{tmp}/optuna.db") if storage else None
+    rdb = search.storage_for(search.default_storage(tmp)) if storage else None  # as rfmlab opens its default
     t = time.perf_counter()
     prep.evaluator._dist = None  # the distance cache is part of the measured time
     study = optuna.create_study(storage=rdb, direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))

@@ -28,7 +28,7 @@ def finished(storage, name=None):
         return None, []
     name = name or summaries[-1].study_name
     study = optuna.load_study(study_name=name, storage=rdb)
-    return study, [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED", "FAIL")]
+    return study, search.finished_trials(study)
 
 
 def slow_search(uri, storage, n_trials=40):

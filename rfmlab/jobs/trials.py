@@ -49,8 +49,6 @@ class TrialLogger:
 def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int | None = None) -> None:
     """Run trials until the study holds ``spec.n_trials`` finished ones (or this process ran ``share``)."""
     import optuna
-    from optuna.study import MaxTrialsCallback
-    from optuna.trial import TrialState
 
     remaining = spec.n_trials - search.finished(study)
     if share is not None:
@@ -60,8 +58,7 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
     algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
     params = common.algorithm_params(cfg)
     objective = search.Objective(prep, algo, params, space, spec, seed, None, common.max_exact(cfg))
-    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    callbacks = [on_trial, MaxTrialsCallback(spec.n_trials, states=states)]
+    callbacks = [on_trial, StopAt(spec.n_trials)]
     if progress is not None:
         callbacks.append(progress)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -77,6 +74,17 @@ def worker_main(cfg: dict, study_name: str, parent_run_id: str, experiment_id: s
     with tracking.ChildRunWriter() as writer:
         logger = TrialLogger(uri, experiment_id, parent_run_id, common.tags(cfg), writer)
         optimize(cfg, prep, spec, space, study, logger, share=share)
+
+
+class StopAt:
+    """Stops a process's optimize loop once the study (all processes) holds ``n`` finished trials."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __call__(self, study, trial) -> None:
+        if search.finished(study) >= self.n:
+            study.stop()
 
 
 class Progress:
@@ -129,19 +137,20 @@ def backfill_children(study, logger: TrialLogger, grace_s: float = 60.0) -> int:
 
     have = tracking.child_trial_numbers(logger.uri, logger.experiment_id, logger.parent)
     now = dt.datetime.now()
-    missing = [
-        t
-        for t in study.get_trials(deepcopy=False)
-        if t.state.name in ("COMPLETE", "PRUNED", "FAIL")
-        and t.number not in have
-        and not search.worker_alive(
-            t.user_attrs.get("worker"),
-            t.datetime_complete is None or (now - t.datetime_complete).total_seconds() > grace_s,
-        )
-    ]
-    for t in missing:
+    mine = search.worker_id()
+    written = 0
+    for t in search.finished_trials(study):  # not the trials failed because their process died
+        if t.number in have:
+            continue
+        worker = t.user_attrs.get("worker")
+        old = t.datetime_complete is None or (now - t.datetime_complete).total_seconds() > grace_s
+        if search.worker_alive(worker, old):
+            continue  # its live process writes it
+        if worker != mine and not search.claim(study, f"child-{t.number}"):
+            continue  # another process that outlived the dead one writes it
         logger.log(record_of(t))
-    return len(missing)
+        written += 1
+    return written
 
 
 def study_counts(study) -> dict[str, int]:

@@ -89,9 +89,7 @@ def is_sampled(n: int, max_exact: int | None) -> bool:
     return max_exact is not None and n > max_exact
 
 
-def fit(
-    name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None, only=None
-) -> Fitted:
+def fit(name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None, only=None) -> Fitted:
     """Fit ``name`` on X, exactly up to ``max_exact`` rows (None: always); above, on a sample of ``max_exact``
     rows with the rest assigned out of sample (the sample keeps its own labels).
 
