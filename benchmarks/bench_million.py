@@ -24,9 +24,10 @@ ALGORITHMS = ("kmeans", "hdbscan", "dbscan", "agglomerative")
 
 
 def command(algorithm: str, customers: int, store: Path, extra: list[str]) -> list[str]:
+    study = [] if "search=none" in extra else [f"search.storage={store / 'optuna.journal'}"]
     return [
         sys.executable, "-m", "rfmlab.cli", f"dataset.synthetic.n_customers={customers}", f"algorithm={algorithm}",
-        f"tracking.uri=sqlite:///{store / 'mlflow.db'}", f"search.storage=sqlite:///{store / 'optuna.db'}", *extra,
+        f"tracking.uri=sqlite:///{store / 'mlflow.db'}", *study, *extra,
     ]  # fmt: skip
 
 
@@ -45,6 +46,9 @@ def main() -> None:
             wall, peak, stdout = timed(command(algo, args.customers, Path(tmp), []))
         m = re.search(r"(\d+)/(\d+)/(\d+)\s+│\s+\d+\s+│\s+(.+?)\s+│\s+([\d.]+)", stdout)
         run = {"wall_s": wall, "peak_mb": peak, "stages_s": stages(stdout)}
+        refit = re.search(r"^algorithm\s+\S+ (\{.*\})", stdout, re.M)  # the refitted model's parameters
+        if refit:
+            run["params"] = refit.group(1)
         if m:
             run.update(
                 trials_ok=int(m.group(1)), trials_pruned=int(m.group(2)), best=m.group(4), silhouette=float(m.group(5))

@@ -29,7 +29,8 @@ def run(script: str, *args: str) -> dict:
 
 
 def table(res: dict) -> str:
-    r, s, sc, m = res["rfm"]["medians"], res["search"], res["scale"], res["million"]
+    r, s, m = res["rfm"]["medians"], res["search"], res["million"]
+    sc = res["scale"].get("summary", res["scale"])
     rows = [
         ("RFM, 50M-line log: `features.rfm` streamed / eager / pandas seed way / floor query",
          f"{r['polars']['seconds']:.2f} / {r['eager']['seconds']:.2f} / {r['pandas']['seconds']:.2f} / "
@@ -39,14 +40,17 @@ def table(res: dict) -> str:
          f"{sc['job_wall_s']:.1f} s, peak {sc['job_peak_mb']:.0f} MiB; load+clean+features "
          f"{sc['job_load_clean_features_s']:.1f} s = x{sc['ratio_vs_rfm']:.2f} `features.rfm` alone "
          f"({sc['rfm_alone_s']:.1f} s)"),
-        ("search, 100k customers, 50 KMeans trials: in memory / tracked (SQLite study + MLflow child runs)",
-         f"{s['memory_s']:.1f} / {s['tracked_s']:.1f} s: tracking {s['tracking_share']:.0%} of the tracked search "
-         f"(baseline loop {s['baseline_s']:.1f} s)"),
+        (f"search, 100k customers, 50 KMeans trials (medians of {s.get('repeat', 1)}): in memory / + journal study / "
+         "+ MLflow child runs / both",
+         f"{s['memory_s']:.2f} / {s['storage_s']:.2f} / {s['mlflow_s']:.2f} / {s['tracked_s']:.2f} s: tracking "
+         f"{s['tracking_share']:.0%} of the tracked search (baseline loop {s['baseline_s']:.1f} s)"),
     ]  # fmt: skip
     for algo, run_ in m["runs"].items():
         rows.append(
             (f"{m['customers']:,} customers, `algorithm={algo}` default search",
-             f"{run_['wall_s'] / 60:.1f} min, peak {run_['peak_mb']:.0f} MiB; best {run_.get('best', '?')}")
+             f"{run_['wall_s'] / 60:.1f} min, peak {run_['peak_mb']:.0f} MiB; {run_.get('trials_ok', '?')} of 50 "
+             f"trials valid, best {run_.get('params') or run_.get('best', '?').rstrip(',')} (silhouette "
+             f"{run_.get('silhouette', float('nan')):.3f})")
         )  # fmt: skip
     head = f"Measured by `make bench` on {res['machine']}, {res['date']}:\n\n| benchmark | result |\n|---|---|\n"
     return head + "\n".join(f"| {a} | {b} |" for a, b in rows)
@@ -55,13 +59,16 @@ def table(res: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--table-only", action="store_true", help="rebuild results.json and the table from the last runs")
     a = ap.parse_args()
     q = a.quick
+    if a.table_only:
+        run = lambda script, *args: json.loads((HERE / "_data" / f"{Path(script).stem}.json").read_text())  # noqa: E731
     res = {
         "machine": f"{platform.machine()}, 2 cores, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
         "rfm": run("bench_rfm.py", "--rows", "2000000" if q else "50000000", "--repeat", "1" if q else "3"),
-        "search": run("bench_search.py", "--customers", "20000" if q else "100000"),
+        "search": run("bench_search.py", "--customers", "20000" if q else "100000", "--repeat", "1" if q else "5"),
         "scale": run("bench_scale.py", "--rows", "2000000" if q else "50000000", "--repeat", "1" if q else "3"),
         "million": run("bench_million.py", "--customers", "60000" if q else "1000000"),
     }

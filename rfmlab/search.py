@@ -6,21 +6,15 @@
 - Every trial is scored by the same ``Evaluator`` (one fixed sample). A trial with fewer than 2 clusters,
   too much noise or a too-small cluster is PRUNED with its reason (user attr ``prune_reason``), so it is
   never the best. A parameter set already tried in the study is not fitted again: its result is reused.
-- Studies persist in ``search.storage`` (default: Optuna's journal file ``<cwd>/mlruns/optuna.journal``, 3 ms of
-  storage a trial where SQLite takes 28 ms; any Optuna RDB URL such as PostgreSQL for several machines);
-  several processes can share one study, and ``n_trials`` counts finished trials of the whole study.
+- Studies (storage, sharing between processes, counting finished trials) are ``rfmlab.studies``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 
@@ -66,17 +60,6 @@ class SearchSpec:
     @property
     def direction(self) -> str:
         return evaluation.DIRECTION[self.metric]
-
-
-def default_storage(root: str | Path | None = None) -> str:
-    root = Path(root or Path.cwd()).resolve()
-    (root / "mlruns").mkdir(parents=True, exist_ok=True)
-    return str(root / "mlruns" / "optuna.journal")
-
-
-def is_journal(url: str) -> bool:
-    """A journal file (``*.journal``, or ``journal:PATH``) rather than a database URL."""
-    return url.startswith("journal:") or url.endswith(".journal")
 
 
 # --------------------------------------------------------------------------- search spaces
@@ -174,157 +157,6 @@ def grid_size(space: dict, points: int) -> int:
     return math.prod(len(v) for v in grid(space, points).values())
 
 
-# --------------------------------------------------------------------------- study
-def study_base_name(cfg: dict) -> str:
-    """Readable prefix + hash of everything that changes what a trial means."""
-    keyed = {k: cfg.get(k) for k in ("dataset", "features", "algorithm", "evaluation", "seed")}
-    s = cfg["search"]
-    keyed["search"] = {k: s.get(k) for k in ("metric", "sampler", "max_noise", "min_cluster_share", "seed")}
-    digest = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return f"{cfg['dataset']['name']}.{cfg['features']['name']}.{cfg['algorithm']['name']}.{s['metric']}-{digest}"
-
-
-def make_sampler(spec: SearchSpec, space: dict, worker: int = 0):
-    import optuna
-
-    seed = None if spec.seed is None else int(spec.seed) + worker
-    if spec.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if spec.sampler == "grid":
-        return optuna.samplers.GridSampler(grid(space, spec.grid_points), seed=seed)
-    return optuna.samplers.TPESampler(seed=seed)
-
-
-def storage_for(url: str):
-    import optuna
-
-    if is_journal(url):
-        from optuna.storages.journal import JournalFileBackend
-
-        path = Path(url.removeprefix("journal:")).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
-    if url.startswith(("sqlite", "postgresql", "mysql")):
-        kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-        from rfmlab.tracking import sqlite_init_lock
-
-        with warnings.catch_warnings(), sqlite_init_lock(url):
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=10, grace_period=30)
-    return url
-
-
-def open_study(cfg: dict, spec: SearchSpec, space: dict, worker: int = 0, name: str | None = None):
-    """Create or load the study this config searches. Returns (study, created)."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage_url = spec.storage or default_storage()
-    storage = storage_for(storage_url)
-    if name is None:
-        name = spec.study_name
-    if name is None:
-        base = study_base_name(cfg)
-        if spec.resume:
-            names = [s.study_name for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith(base)]
-            if not names:
-                raise RfmlabError(
-                    f"nothing to resume: no study for this config in {storage_url}; run without search.resume=true"
-                )
-            name = sorted(names)[-1]
-        else:
-            name = f"{base}-{datetime.now():%Y%m%d-%H%M%S-%f}"
-    existing = {s.study_name for s in optuna.get_all_study_summaries(storage)}
-    try:
-        study = optuna.create_study(
-            storage=storage,
-            study_name=name,
-            direction=spec.direction,
-            load_if_exists=True,
-            sampler=make_sampler(spec, space, worker),
-        )
-    except ValueError as e:  # direction mismatch on an existing study
-        raise ConfigError(f"study {name!r} exists with another direction: {e}") from e
-    if name in existing:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)  # RDB storages: trials whose heartbeat stopped
-        fail_dead_trials(study)
-    return study, name not in existing
-
-
-PARENT_ATTR = "mlflow_parent_run_id"  # study user attr: the MLflow run every process of the study logs under
-LOCK_PREFIX = "rfmlab-lock:"  # + what + ":" + study name: a study only one process can create
-DEAD_ATTR = "rfmlab.dead_trial."  # + trial number, a study user attr: failed because its process died
-
-
-def claim(study, what: str) -> bool:
-    """True in exactly one of any number of processes sharing ``study`` for the same ``what``.
-
-    The storage refuses a second study of the same name (a unique key in the database, a replayed log for a
-    journal file), so this holds for processes started at the same instant and on other machines."""
-    import optuna
-
-    try:
-        optuna.create_study(storage=study._storage, study_name=f"{LOCK_PREFIX}{what}:{study.study_name}")
-    except optuna.exceptions.DuplicatedStudyError:
-        return False
-    return True
-
-
-def claim_parent(study) -> bool:
-    """True in the one process that creates the study's parent run; the others wait for its id
-    (``wait_parent``)."""
-    return claim(study, "parent")
-
-
-def wait_parent(study, timeout: float = 120.0) -> str:
-    """The parent run id the owning process stores on the study (see ``claim_parent``)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        run_id = study._storage.get_study_user_attrs(study._study_id).get(PARENT_ATTR)
-        if run_id:
-            return run_id
-        if time.monotonic() > deadline:
-            raise RfmlabError(
-                f"study {study.study_name!r} has no parent run after {timeout:.0f} s: the process that created it "
-                "did not finish starting; start again, or use another search.study_name"
-            )
-        time.sleep(0.2)
-
-
-def fail_dead_trials(study) -> int:
-    """Mark FAIL the RUNNING trials of processes that died (their ``worker`` is gone): a killed process's
-    trial is never counted as finished, and its parameters are tried again. Returns how many."""
-    from optuna.trial import TrialState
-
-    dead = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        if not worker_alive(t.user_attrs.get("worker"), grace_over=False)
-    ]
-    for t in dead:  # noted on the study, whose attrs every process reads fresh (storages cache finished trials)
-        study.set_user_attr(f"{DEAD_ATTR}{t.number}", t.user_attrs.get("worker") or "?")
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-    return len(dead)
-
-
-def finished_trials(study) -> list:
-    """Trials that count towards ``search.n_trials``: COMPLETE, PRUNED and FAIL, but not those failed because
-    their process died (their parameters are simply tried again)."""
-    from optuna.trial import TrialState
-
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
-    dead = {k for k in study.user_attrs if k.startswith(DEAD_ATTR)}
-    return [t for t in done if f"{DEAD_ATTR}{t.number}" not in dead] if dead else done
-
-
-def finished(study) -> int:
-    return len(finished_trials(study))
-
-
 # --------------------------------------------------------------------------- objective
 def violation(metrics: dict, spec: SearchSpec) -> str | None:
     if metrics["n_clusters"] < 2:
@@ -346,34 +178,6 @@ def inertia(X: np.ndarray, labels: np.ndarray) -> float:
         pts = X[labels == c]
         total += float(((pts - pts.mean(0)) ** 2).sum())
     return total
-
-
-def worker_id() -> str:
-    """``host:pid`` of this process."""
-    import os
-    import socket
-
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def worker_alive(worker: str | None, grace_over: bool) -> bool:
-    """Whether the process ``worker`` may still write a trial's child run: this process, or a live process on
-    this host; for another host (whose processes cannot be seen) until ``grace_over``."""
-    import os
-    import socket
-
-    host, _, pid = (worker or "").rpartition(":")
-    if worker == worker_id():
-        return False  # this process: its own writes are done when it backfills
-    if host != socket.gethostname() or not pid.isdigit():
-        return not grace_over
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -419,8 +223,10 @@ class Objective:
 
         import optuna
 
+        from rfmlab import studies
+
         t0 = time.perf_counter()
-        trial.set_user_attr("worker", worker_id())  # whose child run it is (see jobs.trials.backfill_children)
+        trial.set_user_attr("worker", studies.worker_id())  # whose child run it is (see jobs.trials.backfill_children)
         params = suggest(trial, self.space)
         prev = self._previous(trial, params)
         if prev is not None:
@@ -461,16 +267,6 @@ class Objective:
         if reason:
             raise optuna.TrialPruned(reason)
         return float(metrics[self.spec.metric])
-
-
-def best_trial(study):
-    """The best COMPLETE trial, or None when every trial was pruned or failed."""
-    from optuna.trial import TrialState
-
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
-        return None
-    return study.best_trial
 
 
 def knee(x, y) -> int | None:

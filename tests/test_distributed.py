@@ -14,7 +14,7 @@ from conftest import ROOT
 from mlflow.tracking import MlflowClient
 from servers import mlflow_server, postgres
 
-from rfmlab import search, tracking
+from rfmlab import studies, tracking
 
 pytestmark = pytest.mark.slow
 N_TRIALS = 24
@@ -36,7 +36,7 @@ def start(tracking: str, storage: str) -> subprocess.Popen:
 
 def finished(storage: str):
     study = optuna.load_study(study_name="shared-pg", storage=storage)
-    return study, search.finished_trials(study)  # a trial failed because its process died does not count
+    return study, studies.finished_trials(study)  # a trial failed because its process died does not count
 
 
 def test_three_processes_on_postgres_and_a_tracking_server_share_one_parent(tmp_path):

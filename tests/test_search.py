@@ -5,7 +5,7 @@ import optuna
 import pytest
 from sklearn.datasets import make_blobs
 
-from rfmlab import evaluation, models, search
+from rfmlab import evaluation, models, search, studies
 from rfmlab.errors import ConfigError
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -20,7 +20,7 @@ class Prep:  # the part of pipeline.Prepared a search reads
 
 def run(space, spec, algorithm="kmeans", base=None, sampler=None, n_trials=None):
     records = []
-    study = optuna.create_study(direction=spec.direction, sampler=sampler or search.make_sampler(spec, space))
+    study = optuna.create_study(direction=spec.direction, sampler=sampler or studies.make_sampler(spec, space))
     obj = search.Objective(Prep(X), algorithm, base or {}, space, spec, 0, records.append)
     study.optimize(obj, n_trials=n_trials or spec.n_trials, catch=(search.FitFailed,))
     return study, records
@@ -57,7 +57,7 @@ def test_constraints_prune_with_reason_and_are_never_best():
     assert any("noise_fraction" in r.reason or "fewer than 2 clusters" in r.reason for r in pruned)
     states = {t.number: t.state.name for t in study.trials}
     assert all(states[r.number] == "PRUNED" for r in pruned)
-    best = search.best_trial(study)
+    best = studies.best_trial(study)
     assert best is not None and best.number not in {r.number for r in pruned}
     assert best.user_attrs["metrics"]["noise_fraction"] <= 0.05
 
@@ -146,17 +146,17 @@ def test_study_names_are_stable_per_config_and_resume_picks_the_latest(tmp_path)
         "seed": 1,
         "search": {"metric": "silhouette", "sampler": "tpe"},
     }
-    base = search.study_base_name(cfg)
-    assert base.startswith("d.f.kmeans.silhouette-") and base == search.study_base_name(dict(cfg))
-    assert base != search.study_base_name({**cfg, "seed": 2})
+    base = studies.study_base_name(cfg)
+    assert base.startswith("d.f.kmeans.silhouette-") and base == studies.study_base_name(dict(cfg))
+    assert base != studies.study_base_name({**cfg, "seed": 2})
     storage = f"sqlite:///{tmp_path / 'o.db'}"
     space = {"n_clusters": {"type": "int", "low": 2, "high": 3}}
     with pytest.raises(Exception, match="nothing to resume"):
-        search.open_study(cfg, search.SearchSpec(storage=storage, resume=True), space)
-    s1, created1 = search.open_study(cfg, search.SearchSpec(storage=storage), space)
-    s2, created2 = search.open_study(cfg, search.SearchSpec(storage=storage), space)
+        studies.open_study(cfg, search.SearchSpec(storage=storage, resume=True), space)
+    s1, created1 = studies.open_study(cfg, search.SearchSpec(storage=storage), space)
+    s2, created2 = studies.open_study(cfg, search.SearchSpec(storage=storage), space)
     assert created1 and created2 and s1.study_name != s2.study_name
-    s3, created3 = search.open_study(cfg, search.SearchSpec(storage=storage, resume=True), space)
+    s3, created3 = studies.open_study(cfg, search.SearchSpec(storage=storage, resume=True), space)
     assert not created3 and s3.study_name == max(s1.study_name, s2.study_name)
 
 

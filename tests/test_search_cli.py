@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, run_cli, spawn_cli
 from mlflow.tracking import MlflowClient
 
-from rfmlab import search
+from rfmlab import studies
 
 pytestmark = pytest.mark.slow
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -22,13 +22,13 @@ def stores(tmp_path):
 def finished(storage, name=None):
     if not os.path.exists(storage[len("sqlite:///") :]):
         return None, []
-    rdb = search.storage_for(storage)  # opened like rfmlab opens it: under the schema-creation lock
-    summaries = [s for s in optuna.get_all_study_summaries(rdb) if not s.study_name.startswith(search.LOCK_PREFIX)]
+    rdb = studies.storage_for(storage)  # opened like rfmlab opens it: under the schema-creation lock
+    summaries = [s for s in optuna.get_all_study_summaries(rdb) if not s.study_name.startswith(studies.LOCK_PREFIX)]
     if not summaries:
         return None, []
     name = name or summaries[-1].study_name
     study = optuna.load_study(study_name=name, storage=rdb)
-    return study, search.finished_trials(study)
+    return study, studies.finished_trials(study)
 
 
 def slow_search(uri, storage, n_trials=40):

@@ -26,14 +26,14 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _promote(args) -> None:
-    from rfmlab import console, tracking
+    from rfmlab import console, registry, tracking
     from rfmlab.errors import RfmlabError
 
     if args.best and not args.experiment:
         raise RfmlabError("--best needs --experiment NAME")
     metric = args.metric or ("silhouette" if args.best else None)
     uri = tracking.store_uri(args.tracking_uri)
-    res = tracking.promote(uri, args.run_id, args.experiment, metric, args.filter, args.name, args.alias)
+    res = registry.promote(uri, args.run_id, args.experiment, metric, args.filter, args.name, args.alias)
     m = {k: v for k, v in res["metrics"].items() if v is not None}
     console.console.print(
         f"promoted run {res['run_id']} as [bold]{res['name']}[/] version {res['version']} "

@@ -29,13 +29,13 @@ def main(argv: list[str] | None = None) -> None:
 def _score(args) -> None:
     from rich.progress import Progress
 
-    from rfmlab import console, tracking
+    from rfmlab import console, registry, tracking
     from rfmlab.data import load
     from rfmlab.errors import RfmlabError
 
     uri = tracking.store_uri(args.tracking_uri)
     with console.stage(f"load model {args.model}"):
-        segmenter = tracking.load_segmenter(args.model, uri)
+        segmenter = registry.load_segmenter(args.model, uri)
     dataset = dataset_config(args.dataset) if args.dataset else dict(segmenter.dataset)
     spec = load.DatasetSpec.from_dict(
         {**{k: v for k, v in dataset.items() if k != "synthetic"}, "path": args.input, "download": {}, "synthetic": {}}

@@ -28,9 +28,9 @@ class SweepCallback:
 
         tracking.init_store(tracking.store_uri(config.tracking.get("uri")))
         if config.search.get("name") == "optuna":
-            from rfmlab import search
+            from rfmlab import studies
 
-            search.storage_for(config.search.get("storage") or search.default_storage())
+            studies.storage_for(config.search.get("storage") or studies.default_storage())
 
     def on_multirun_end(self, config, **kwargs) -> None:
         from rfmlab import console, tracking

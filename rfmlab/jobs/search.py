@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from rfmlab import console, pipeline, search, tracking
+from rfmlab import child_runs, console, pipeline, search, studies, tracking
 from rfmlab.errors import RfmlabError
 from rfmlab.jobs import artifacts, common, search_report, trials
 
@@ -35,27 +35,27 @@ def _open(cfg: dict, spec: search.SearchSpec, uri: str):
         return None, None, None, True, None
     prep = common.prepare(cfg, None)
     space = common.search_space(cfg, prep)
-    study, created = search.open_study(cfg, spec, space)
-    parent = study.user_attrs.get(search.PARENT_ATTR)
+    study, created = studies.open_study(cfg, spec, space)
+    parent = study.user_attrs.get(studies.PARENT_ATTR)
     if parent and tracking.run_exists(uri, parent):
         return prep, space, study, created, parent
-    if parent is None and not search.claim_parent(study):
-        parent = search.wait_parent(study)
+    if parent is None and not studies.claim_parent(study):
+        parent = studies.wait_parent(study)
         if tracking.run_exists(uri, parent):
             return prep, space, study, created, parent
     return prep, space, study, created, None  # this process creates the parent (or replaces a deleted one)
 
 
 def _log_study(handle, spec, study, space) -> None:
-    if study.user_attrs.get(search.PARENT_ATTR) != handle.run_id:
-        study.set_user_attr(search.PARENT_ATTR, handle.run_id)
+    if study.user_attrs.get(studies.PARENT_ATTR) != handle.run_id:
+        study.set_user_attr(studies.PARENT_ATTR, handle.run_id)
     handle.set_tags({"optuna.study_name": study.study_name})
     notes = ("derived", "capped", "scaled")
     shown = {k: str({kk: vv for kk, vv in v.items() if kk not in notes}) for k, v in space.items()}
     handle.log_params(
         {
             "search.study_name": study.study_name,
-            "search.storage": tracking.redact(spec.storage or search.default_storage()),
+            "search.storage": tracking.redact(spec.storage or studies.default_storage()),
             **{f"search.space.{k}": v for k, v in shown.items()},
         },
         only_new=True,
@@ -72,8 +72,8 @@ def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
     """All trials of this process and its local workers; returns the wall time in seconds."""
     t0 = time.perf_counter()
     uri = handle.uri
-    shares = _shares(spec, search.finished(study))
-    writer = tracking.ChildRunWriter()
+    shares = _shares(spec, studies.finished(study))
+    writer = child_runs.ChildRunWriter()
     logger = trials.TrialLogger(uri, handle.experiment_id, handle.run_id, tags, writer)
     ctx = multiprocessing.get_context("spawn")
     workers = []
@@ -108,7 +108,7 @@ def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
 
 
 def _best_or_refuse(study, counts: dict):
-    best = search.best_trial(study)
+    best = studies.best_trial(study)
     if best is not None:
         return best
     reasons = sorted(
@@ -144,8 +144,8 @@ def run(cfg: dict, config_yaml: str) -> dict:
     prep, space, study, created, parent_id = _open(cfg, spec, uri)
     tags = {**common.tags(cfg), "rfmlab.search": "optuna"}
     with tracking.start_run(uri, common.experiment(cfg), common.run_name(cfg, "search-"), tags, parent_id) as handle:
-        if study is not None and parent_id is None:  # the processes waiting in search.wait_parent go on
-            study.set_user_attr(search.PARENT_ATTR, handle.run_id)
+        if study is not None and parent_id is None:  # the processes waiting in studies.wait_parent go on
+            study.set_user_attr(studies.PARENT_ATTR, handle.run_id)
         fixed = {"algorithm.fixed_params": str(common.algorithm_params(cfg))}
         handle.log_params({**_params_with_effective(cfg), **fixed}, only_new=True)
         handle.log_text(config_yaml, "config/config.yaml")
@@ -154,11 +154,11 @@ def run(cfg: dict, config_yaml: str) -> dict:
         else:
             prep = common.prepare(cfg, handle)
             space = common.search_space(cfg, prep)  # once: DBSCAN's eps range costs a k-NN pass
-            study, created = search.open_study(cfg, spec, space)
+            study, created = studies.open_study(cfg, spec, space)
         _log_study(handle, spec, study, space)
         if not created:
             console.console.print(
-                f"  resuming study [bold]{study.study_name}[/]: {search.finished(study)} trial(s) already finished"
+                f"  resuming study [bold]{study.study_name}[/]: {studies.finished(study)} trial(s) already finished"
             )
         if spec.sampler == "grid":
             console.console.print(f"  grid sampler: {search.grid_size(space, spec.grid_points)} parameter combinations")

@@ -8,7 +8,7 @@ import os
 import socket
 from collections import Counter
 
-from rfmlab import console, search, tracking
+from rfmlab import child_runs, console, search, studies
 from rfmlab.jobs import common
 
 
@@ -21,7 +21,7 @@ class TrialLogger:
     def __init__(self, uri: str, experiment_id: str, parent_run_id: str, tags: dict, writer=None):
         self.uri, self.experiment_id, self.parent = uri, experiment_id, parent_run_id
         self.tags = {**tags, "rfmlab.worker": f"{socket.gethostname()}:{os.getpid()}"}
-        self.write = writer.submit if writer is not None else tracking.log_child_run
+        self.write = writer.submit if writer is not None else child_runs.log_child_run
 
     def __call__(self, study, trial) -> None:
         self.log(record_of(trial))
@@ -50,7 +50,7 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
     """Run trials until the study holds ``spec.n_trials`` finished ones (or this process ran ``share``)."""
     import optuna
 
-    remaining = spec.n_trials - search.finished(study)
+    remaining = spec.n_trials - studies.finished(study)
     if share is not None:
         remaining = min(remaining, share)
     if remaining <= 0:
@@ -70,8 +70,8 @@ def worker_main(cfg: dict, study_name: str, parent_run_id: str, experiment_id: s
     spec = search.SearchSpec.from_dict(cfg["search"])
     prep = common.prepare(cfg, None, quiet=True)
     space = common.search_space(cfg, prep)
-    study, _ = search.open_study(cfg, spec, space, worker=worker, name=study_name)
-    with tracking.ChildRunWriter() as writer:
+    study, _ = studies.open_study(cfg, spec, space, worker=worker, name=study_name)
+    with child_runs.ChildRunWriter() as writer:
         logger = TrialLogger(uri, experiment_id, parent_run_id, common.tags(cfg), writer)
         optimize(cfg, prep, spec, space, study, logger, share=share)
 
@@ -83,7 +83,7 @@ class StopAt:
         self.n = n
 
     def __call__(self, study, trial) -> None:
-        if search.finished(study) >= self.n:
+        if studies.finished(study) >= self.n:
             study.stop()
 
 
@@ -109,9 +109,9 @@ class Progress:
         self.update(study)
 
     def update(self, study) -> None:
-        best = search.best_trial(study)
+        best = studies.best_trial(study)
         txt = f"best {self.spec.metric} {best.value:.4f} (trial {best.number})" if best else "no valid trial yet"
-        self.bar.update(self.task, completed=min(search.finished(study), self.total), best=txt)
+        self.bar.update(self.task, completed=min(studies.finished(study), self.total), best=txt)
 
     def __call__(self, study, trial) -> None:
         self.update(study)
@@ -135,18 +135,18 @@ def backfill_children(study, logger: TrialLogger, grace_s: float = 60.0) -> int:
     its trials are left to it (on another host, for ``grace_s`` after the trial finished)."""
     import datetime as dt
 
-    have = tracking.child_trial_numbers(logger.uri, logger.experiment_id, logger.parent)
+    have = child_runs.child_trial_numbers(logger.uri, logger.experiment_id, logger.parent)
     now = dt.datetime.now()
-    mine = search.worker_id()
+    mine = studies.worker_id()
     written = 0
-    for t in search.finished_trials(study):  # not the trials failed because their process died
+    for t in studies.finished_trials(study):  # not the trials failed because their process died
         if t.number in have:
             continue
         worker = t.user_attrs.get("worker")
         old = t.datetime_complete is None or (now - t.datetime_complete).total_seconds() > grace_s
-        if search.worker_alive(worker, old):
+        if studies.worker_alive(worker, old):
             continue  # its live process writes it
-        if worker != mine and not search.claim(study, f"child-{t.number}"):
+        if worker != mine and not studies.claim(study, f"child-{t.number}"):
             continue  # another process that outlived the dead one writes it
         logger.log(record_of(t))
         written += 1
