@@ -44,7 +44,7 @@ def _score(args) -> None:
     if target.suffix not in (".parquet", ".csv", ".txt"):
         raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
     with console.stage(f"open {args.input}"):
-        src = load.scan(spec)  # a log is streamed: load -> clean -> RFM never hold it in memory
+        src = load.scan(spec, with_digest=False)  # a log is streamed: load -> clean -> RFM never hold it in memory
     if not segmenter.is_customer_table(src.head):
         console.console.print(f"  [dim]input is a transaction log: RFM with the {dataset.get('name')} layout[/]")
     with Progress(console=console.console, transient=True) as bar:

@@ -254,17 +254,19 @@ def _synthetic_parts(kind: str, params: dict) -> tuple[list[Path], str]:
     return sorted(target.glob("part-*.parquet")), (target / "digest.txt").read_text().strip()
 
 
-def scan(spec: DatasetSpec, head_rows: int = 2000) -> Source:
+def scan(spec: DatasetSpec, head_rows: int = 2000, with_digest: bool = True) -> Source:
     """The source as a lazy frame (CSV, gzip CSV and parquet are never read whole; Excel is), its first
-    rows and its digest. Errors reading it are one-line DataErrors. A generated log of more than
-    ``synthetic.BLOCK`` customers is written once to the cache in blocks and scanned like a file."""
+    rows and (``with_digest``: a full pass over the file) its digest. Errors reading it are one-line
+    DataErrors. A generated log of more than ``synthetic.BLOCK`` customers is written once to the cache in
+    blocks and scanned like a file."""
     if is_synthetic(spec):
         if int(spec.synthetic.get("n_customers", 0)) > synthetic.BLOCK:
             parts, digest = _synthetic_parts(spec.kind, dict(spec.synthetic))
             lf = pl.scan_parquet(parts)
             return Source(lf, lf.head(head_rows).collect(), digest)
         raw = synthetic.generate(spec.kind, **spec.synthetic)
-        return Source(raw.lazy(), raw.head(head_rows), hashlib.sha256(raw.write_csv().encode()).hexdigest())
+        digest = hashlib.sha256(raw.write_csv().encode()).hexdigest() if with_digest else ""
+        return Source(raw.lazy(), raw.head(head_rows), digest)
     path = _path(spec)
     try:
         lf = _scan_file(spec, path)
@@ -274,12 +276,12 @@ def scan(spec: DatasetSpec, head_rows: int = 2000) -> Source:
         raise DataError(f"cannot read {path}: {first}; check dataset.separator / dataset.encoding") from e
     if head.height == 0:
         raise DataError(f"dataset file has no rows: {path}")
-    return Source(lf, head, _sha256(path))
+    return Source(lf, head, _sha256(path) if with_digest else "")
 
 
 def read(spec: DatasetSpec) -> pl.DataFrame:
     """The raw frame, as the file (or the generator) has it, read whole (small files, tests, previews)."""
-    src = scan(spec)
+    src = scan(spec, with_digest=False)
     try:
         return src.lf.collect()
     except (pl.exceptions.PolarsError, OSError, ValueError) as e:

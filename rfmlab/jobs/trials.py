@@ -4,8 +4,6 @@ child run per finished trial (batch-logged in the background, reconciled at the 
 from __future__ import annotations
 
 import math
-import os
-import socket
 from collections import Counter
 
 from rfmlab import child_runs, console, search, studies
@@ -20,7 +18,7 @@ class TrialLogger:
 
     def __init__(self, uri: str, experiment_id: str, parent_run_id: str, tags: dict, writer=None):
         self.uri, self.experiment_id, self.parent = uri, experiment_id, parent_run_id
-        self.tags = {**tags, "rfmlab.worker": f"{socket.gethostname()}:{os.getpid()}"}
+        self.tags = {**tags, "rfmlab.worker": studies.worker_id()}
         self.write = writer.submit if writer is not None else child_runs.log_child_run
 
     def __call__(self, study, trial) -> None:
