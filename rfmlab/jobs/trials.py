@@ -22,9 +22,9 @@ class TrialLogger:
         self.write = writer.submit if writer is not None else child_runs.log_child_run
 
     def __call__(self, study, trial) -> None:
-        self.log(record_of(trial))
+        self.log(record_of(trial), trial)
 
-    def log(self, rec: search.TrialRecord) -> None:
+    def log(self, rec: search.TrialRecord, trial=None) -> None:
         state_tags = {
             "optuna.trial_number": str(rec.number),
             "optuna.state": rec.state,
@@ -41,7 +41,18 @@ class TrialLogger:
             metrics={**rec.metrics, "trial_seconds": rec.seconds},
             tags={**self.tags, **state_tags},
             failed=rec.state == "FAIL",
+            **trial_times(trial),
         )
+
+
+def trial_times(trial) -> dict[str, int]:
+    """A trial's start and end in epoch milliseconds (the child run's start and end in the MLflow UI)."""
+    out = {}
+    for key, attr in (("start_ms", "datetime_start"), ("end_ms", "datetime_complete")):
+        when = getattr(trial, attr, None)
+        if when is not None:
+            out[key] = int(when.timestamp() * 1000)
+    return out
 
 
 def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int | None = None) -> None:
@@ -146,7 +157,7 @@ def backfill_children(study, logger: TrialLogger, grace_s: float = 60.0) -> int:
             continue  # its live process writes it
         if worker != mine and not studies.claim(study, f"child-{t.number}"):
             continue  # another process that outlived the dead one writes it
-        logger.log(record_of(t))
+        logger.log(record_of(t), t)
         written += 1
     return written
 

@@ -1,0 +1,73 @@
+"""Child runs: the batched SQL path writes what MLflow's own client writes, and the background writer drains."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from rfmlab import child_runs, tracking
+
+
+@pytest.fixture
+def store(tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    exp = tracking.ensure_experiment("children", uri)
+    parent = child_runs.log_child_run(uri, exp, "", "parent", {}, {}, {})
+    return uri, exp, parent
+
+
+def _run(uri, exp, parent, i, **kw):
+    return child_runs.ChildRun(
+        uri, exp, parent, f"trial-{i}", {"algorithm.params.n_clusters": i, "fit.method": "exact"},
+        {"silhouette": 0.1 * i, "davies_bouldin": float("nan")}, {"optuna.trial_number": str(i)}, **kw,
+    )  # fmt: skip
+
+
+def _view(run) -> dict:
+    tags = {k: v for k, v in run.data.tags.items() if k != "mlflow.user"}
+    return {
+        "name": run.info.run_name, "status": run.info.status, "start": run.info.start_time,
+        "end": run.info.end_time, "params": run.data.params, "metrics": run.data.metrics, "tags": tags,
+        "lifecycle": run.info.lifecycle_stage, "artifacts_under_run": run.info.artifact_uri.endswith(
+            f"{run.info.run_id}/artifacts"),
+    }  # fmt: skip
+
+
+def test_batched_insert_equals_mlflows_own_client(store):
+    uri, exp, parent = store
+    client = tracking._mlflow().MlflowClient(uri)
+    times = {"start_ms": 1_700_000_000_000, "end_ms": 1_700_000_004_000}
+    own = child_runs._log_one(_run(uri, exp, parent, 3, failed=True, **times))
+    [bulk] = child_runs.log_child_runs([_run(uri, exp, parent, 3, failed=True, **times)])
+    a, b = _view(client.get_run(own)), _view(client.get_run(bulk))
+    assert a == b
+    assert b["status"] == "FAILED" and b["end"] - b["start"] == 4000
+    assert b["metrics"] == {"silhouette": pytest.approx(0.3)}  # NaN metrics left out, as log_batch callers do
+    assert b["tags"]["mlflow.parentRunId"] == parent
+    history = client.get_metric_history(bulk, "silhouette")
+    assert [(m.value, m.step, m.timestamp) for m in history] == [(pytest.approx(0.3), 0, times["end_ms"])]
+    found = client.search_runs([exp], "metrics.silhouette > 0.25 and params.`fit.method` = 'exact'")
+    assert {r.info.run_id for r in found} == {own, bulk}
+
+
+def test_writer_drains_every_submitted_run_on_close(store):
+    uri, exp, parent = store
+    writer = child_runs.ChildRunWriter(every=60.0)  # no timed flush: close() must write the batch
+    t = time.perf_counter()
+    with writer:
+        for i in range(40):
+            writer.submit(**vars(_run(uri, exp, parent, i)))
+    assert time.perf_counter() - t < 30  # did not wait for the 60 s flush
+    assert writer.errors == []
+    assert child_runs.child_trial_numbers(uri, exp, parent) == set(range(40))
+
+
+def test_writer_reports_a_failed_batch_and_keeps_going(store):
+    uri, exp, parent = store
+    with child_runs.ChildRunWriter(every=0.0) as writer:
+        writer.submit(**vars(_run(uri, "987654", parent, 1)))  # no such experiment
+        time.sleep(0.5)
+        writer.submit(**vars(_run(uri, exp, parent, 2)))
+    assert len(writer.errors) == 1 and "987654" in writer.errors[0]
+    assert child_runs.child_trial_numbers(uri, exp, parent) == {2}
