@@ -41,6 +41,7 @@ class Prepared:
     schemes: dict = field(default_factory=dict)  # name -> segments.Scheme
     rule_segments: pl.DataFrame | None = None  # customer_id + <scheme>_code + <scheme> per scheme
     naming: str | None = None  # the scheme that names clusters
+    namer: object | None = None  # that scheme (segments.Scheme), selected or given for naming only
 
 
 @dataclass
@@ -120,12 +121,15 @@ def prepare(
     stage: Callable = _no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     segments_cfg: dict | None = None,
+    naming_cfg: dict | None = None,
 ) -> Prepared:
+    """Customer table, rule segments of every scheme in ``segments_cfg`` and the transformed features.
+
+    Clusters are named by the scheme ``segments_cfg["naming"]``: one of the selected schemes, or the body
+    ``naming_cfg`` of one that is not selected (it names clusters and adds no segment columns)."""
     spec = dataset if isinstance(dataset, load.DatasetSpec) else load.DatasetSpec.from_dict(dataset)
     schemes = segments.load_schemes(segments_cfg)  # refused here, before the slow work, if incomplete
-    naming = (segments_cfg or {}).get("naming") or (next(iter(schemes)) if schemes else None)
-    if schemes and naming not in schemes:
-        raise ConfigError(f"segments.naming={naming!r} is not one of the selected schemes {sorted(schemes)}")
+    naming, namer = naming_scheme(segments_cfg, schemes, naming_cfg)
     columns = feature_columns(feats.get("columns"))
     steps = feats.get("transform") or ["standard"]
     transforms.build(steps)  # validate before the slow work
@@ -152,7 +156,23 @@ def prepare(
         schemes,
         rules,
         naming,
+        namer,
     )
+
+
+def naming_scheme(segments_cfg: dict | None, schemes: dict, naming_cfg: dict | None):
+    """(name, Scheme) of the scheme that names clusters; (None, None) when ``naming`` is null and none is
+    selected."""
+    naming = (segments_cfg or {}).get("naming") or (next(iter(schemes)) if schemes else None)
+    if naming is None:
+        return None, None
+    if naming in schemes:
+        return naming, schemes[naming]
+    if naming_cfg is None:
+        raise ConfigError(
+            f"segments.naming={naming!r} is not a scheme; use one of {sorted(schemes) or 'conf/segments/*.yaml'}"
+        )
+    return naming, segments.Scheme.from_dict(naming, naming_cfg)
 
 
 def fit(
@@ -173,12 +193,14 @@ def fit(
         metrics = prep.evaluator.score(labels)
         customers = prep.customers.with_columns(pl.Series("cluster", labels.astype(np.int64)))
     names: dict[int, str] = {}
-    if prep.naming:
+    if prep.namer is not None:
         with stage("segments"):
-            names = segments.name_clusters(prep.schemes[prep.naming], customers)
+            names = segments.name_clusters(prep.namer, customers)
             customers = customers.with_columns(
                 pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("segment")
-            ).join(prep.rule_segments, on="customer_id", how="left")
+            )
+            if prep.rule_segments is not None:
+                customers = customers.join(prep.rule_segments, on="customer_id", how="left")
             for name in prep.schemes:
                 ari, ami = segments.agreement(customers["cluster"], customers[name])
                 metrics[f"ari_vs_{name}"], metrics[f"ami_vs_{name}"] = ari, ami

@@ -209,6 +209,23 @@ class Objective:
         self.max_exact = max_exact
         self.base = {k: v for k, v in (base_params or {}).items() if k not in space}
         self.on_trial = on_trial or (lambda r: None)
+        self._memory = None
+
+    @property
+    def memory(self):
+        """HDBSCAN's tree cache for this search (a temporary directory, removed with the objective)."""
+        if self.algorithm != "hdbscan":
+            return None
+        if self._memory is None:
+            import tempfile
+            import weakref
+
+            import joblib
+
+            tmp = tempfile.TemporaryDirectory(prefix="rfmlab-hdbscan-cache-")
+            self._memory = joblib.Memory(tmp.name, verbose=0)
+            weakref.finalize(self, tmp.cleanup)
+        return self._memory
 
     def _previous(self, trial, params: dict):
         from optuna.trial import TrialState
@@ -241,7 +258,9 @@ class Objective:
                     X, ev = self.prep.X, self.prep.evaluator
                     sampled = models.is_sampled(len(X), self.max_exact)  # then scored on the evaluation sample
                     only = ev.sample if sampled else None
-                    labels = models.fit(self.algorithm, params_all, X, self.seed, self.max_exact, only).labels
+                    labels = models.fit(
+                        self.algorithm, params_all, X, self.seed, self.max_exact, only, self.memory
+                    ).labels
             except (ValueError, MemoryError, RfmlabError) as e:
                 msg = str(e).splitlines()[0]
                 trial.set_user_attr("fail_reason", msg)

@@ -205,3 +205,27 @@ def test_mlflow_ui_serves_the_run_and_its_plots(store, tmp_path):
     finally:
         ui.terminate()
         ui.wait(timeout=20)
+
+
+@pytest.mark.parametrize(
+    "override, selected",
+    [("segments=quartile", ["quartile"]), ("segments=[quartile,four_tier]", ["four_tier", "quartile"]),
+     ("segments=[]", [])],
+)  # fmt: skip
+def test_any_selection_of_schemes_runs_and_clusters_keep_their_rfm11_names(store, tmp_path, override, selected):
+    res = run_cli(*SMALL, f"tracking.uri={store}", "plots.enabled=false", override, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    client = MlflowClient(store)
+    (run,) = client.search_runs([client.get_experiment_by_name("ecommerce").experiment_id])
+    assert run.data.params["segments.schemes"] == str(selected)
+    assert run.data.params["segments.naming"] == "rfm11"
+    files = set(artifacts(client, run.info.run_id))
+    assert {f for f in files if f.startswith("tables/segments_")} == {f"tables/segments_{s}.csv" for s in selected}
+    assert "tables/segments.csv" in files  # the clusters' rfm11 names, selected or not
+    local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, tracking_uri=store, dst_path=str(tmp_path))
+    customers = pl.read_parquet(f"{local}/tables/customers.parquet")
+    rfm11 = {"Champions", "Loyal Customers", "Potential Loyalists", "Recent Customers", "Promising",
+             "Customers Needing Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost"}  # fmt: skip
+    assert set(customers["segment"]) <= rfm11 and customers["segment"].n_unique() >= 2
+    scheme_cols = {"mean_split_8", "quartile", "rfm11", "four_tier", "value_risk"} & set(customers.columns)
+    assert scheme_cols == set(selected)

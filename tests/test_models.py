@@ -74,3 +74,23 @@ def test_sampled_fit_can_assign_only_the_rows_a_search_scores(name, params):
     rows = np.arange(0, len(X), 7)
     part = models.fit(name, params, X, seed=0, max_exact=200, only=rows)
     assert (part.sample == full.sample).all() and (part.labels == full.labels[rows]).all()
+
+
+def test_hdbscan_trials_sharing_min_samples_reuse_one_tree(tmp_path):
+    import joblib
+
+    from rfmlab import search
+
+    memory = joblib.Memory(tmp_path, verbose=0)
+    trees = lambda: len(list(tmp_path.rglob("output.pkl")))  # noqa: E731 - one cached tree per file
+    for mcs in (20, 40, 80):
+        params = {"min_cluster_size": mcs, "min_samples": 5}
+        cached = models.fit("hdbscan", params, X, memory=memory).labels
+        assert np.array_equal(cached, models.fit("hdbscan", params, X).labels)
+    assert trees() == 1  # three min_cluster_size values, one min_samples: the tree was built once
+    models.fit("hdbscan", {"min_cluster_size": 20, "min_samples": 9}, X, memory=memory)
+    assert trees() == 2
+    # a search's objective owns such a cache for hdbscan only, and the refitted model does not carry it
+    assert search.Objective(None, "hdbscan", {}, {}, search.SearchSpec()).memory is not None
+    assert search.Objective(None, "kmeans", {}, {}, search.SearchSpec()).memory is None
+    assert models.make("hdbscan", {"min_cluster_size": 5}).memory.location is None

@@ -23,8 +23,7 @@ def log_tables(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Pre
     tables = {"customers.parquet": fit.customers, "customers.csv": fit.customers, "profile.csv": fit.profile}
     sections = []
     if fit.names and prep is not None:
-        naming = prep.schemes[prep.naming]
-        seg = segments.summary(fit.customers, "segment", naming.actions)
+        seg = segments.summary(fit.customers, "segment", prep.namer.actions)
         tables["segments.csv"] = seg
         sections.append((f"Clusters named with {prep.naming}", f"{fit.algorithm} clusters; noise = Outliers", seg))
         for name, scheme in prep.schemes.items():

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import platform
+from pathlib import Path
+
+import yaml
 
 from rfmlab import console, pipeline, tracking
+from rfmlab.errors import ConfigError
 
 # keys that may differ between the processes / sessions of one search; not logged as run params
 VOLATILE = ("search.resume", "search.n_workers", "search.n_trials", "search.timeout", "sweep_id")
@@ -80,6 +84,22 @@ def _source(dataset: dict) -> str:
     return f"synthetic:{dataset['kind']}"
 
 
+def naming_config(segments_cfg: dict | None) -> dict | None:
+    """The body of ``segments.naming``'s scheme from ``conf/segments/`` when that scheme is not selected
+    (``segments=quartile`` keeps naming clusters with rfm11); None when it is selected or unset."""
+    seg = segments_cfg or {}
+    naming = seg.get("naming")
+    if not naming or naming in seg:
+        return None
+    from rfmlab.cli import CONF_DIR
+
+    files = sorted(p.stem for p in (Path(CONF_DIR) / "segments").glob("*.yaml"))
+    path = Path(CONF_DIR) / "segments" / f"{naming}.yaml"
+    if not path.exists():
+        raise ConfigError(f"segments.naming={naming!r} is not a scheme; use one of {files} (conf/segments/)")
+    return (yaml.safe_load(path.read_text()) or {}).get(naming)
+
+
 def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
     """``pipeline.prepare`` with each stage's output logged into ``handle``'s run as soon as it exists."""
 
@@ -102,6 +122,7 @@ def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -
         stage=(lambda name: contextlib.nullcontext()) if quiet else console.stage,
         on_stage=on_stage,
         segments_cfg=cfg.get("segments"),
+        naming_cfg=naming_config(cfg.get("segments")),
     )
     if handle is not None:
         handle.log_params({"analysis_date": prep.analysis_date.isoformat()})

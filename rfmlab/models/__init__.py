@@ -36,14 +36,19 @@ REGISTRY: dict[str, Algorithm] = {
 }
 
 
-def make(name: str, params: dict | None = None, seed: int | None = None):
-    """An unfitted estimator for ``name`` with ``params``; raises ConfigError on a bad name or parameter."""
+def make(name: str, params: dict | None = None, seed: int | None = None, memory=None):
+    """An unfitted estimator for ``name`` with ``params``; raises ConfigError on a bad name or parameter.
+
+    ``memory`` (a ``joblib.Memory``; HDBSCAN only) caches the single-linkage tree, which depends on
+    ``min_samples`` but not ``min_cluster_size``: a search's trials that share ``min_samples`` reuse it."""
     if name not in REGISTRY:
         raise ConfigError(f"unknown algorithm {name!r}; use one of {sorted(REGISTRY)}")
     algo = REGISTRY[name]
     module, cls_name = algo.target.split(":")
     cls = getattr(import_module(module), cls_name)
     kwargs = {**(params or {}), **algo.fixed}
+    if memory is not None and name == "hdbscan":
+        kwargs["memory"] = memory
     if algo.seed_param and seed is not None:
         kwargs.setdefault(algo.seed_param, seed)
     try:
@@ -65,10 +70,10 @@ def check_size(name: str, n_customers: int) -> None:
         )
 
 
-def fit_predict(name: str, params: dict | None, X, seed: int | None = None):
+def fit_predict(name: str, params: dict | None, X, seed: int | None = None, memory=None):
     """Fit ``name`` on X; returns (fitted estimator, labels)."""
     check_size(name, len(X))
-    est = make(name, params, seed)
+    est = make(name, params, seed, memory)
     labels = est.fit_predict(X)
     return est, labels
 
@@ -89,19 +94,22 @@ def is_sampled(n: int, max_exact: int | None) -> bool:
     return max_exact is not None and n > max_exact
 
 
-def fit(name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None, only=None) -> Fitted:
+def fit(
+    name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None, only=None, memory=None
+) -> Fitted:
     """Fit ``name`` on X, exactly up to ``max_exact`` rows (None: always); above, on a sample of ``max_exact``
     rows with the rest assigned out of sample (the sample keeps its own labels).
 
     ``only`` (row indices; sampled fits only) assigns just those rows and returns their labels: a search
-    scores a trial on its evaluation sample, and assigning a million customers costs a minute for HDBSCAN."""
+    scores a trial on its evaluation sample, and assigning a million customers costs a minute for HDBSCAN.
+    ``memory``: see ``make``."""
     if not is_sampled(len(X), max_exact):
-        est, labels = fit_predict(name, params, X, seed)
+        est, labels = fit_predict(name, params, X, seed, memory)
         return Fitted(est, np.asarray(labels), None)
     from rfmlab.models.assign import Assigner
 
     rows = sample_rows(len(X), int(max_exact), seed)
-    est, fitted = fit_predict(name, params, X[rows], seed)
+    est, fitted = fit_predict(name, params, X[rows], seed, memory)
     assigner = Assigner(name, est, X[rows], fitted)
     if only is not None:
         labels = assigner.predict(X[only])[0]
