@@ -3,13 +3,15 @@
 A **scheme** (one YAML in ``conf/segments/``) turns R, F, M (and extras) into named segments:
 
 - ``scores``: each key (``R``, ``F``, ``M``, ``FM``...) scores one column, or the mean percentile of
-  several (``FM`` = frequency and monetary together), into ``bins`` levels by quantile, or into 2
-  levels by the mean (``method: mean``). ``best: low`` marks columns where less is better (recency).
+  several (``FM`` = frequency and monetary together), into ``bins`` levels by its average-rank percentile
+  (``method: quantile``, the default), by the column's linearly interpolated percentiles as pandas'
+  ``quantile`` gives them, a value at or below the i-th cut falling in bin i (``method: percentile``,
+  one column; the stock-market study's quartile scoring), or into 2 levels by the mean (``method: mean``). ``best: low`` marks columns where less is better (recency).
   ``scale: best_first`` numbers the best level 1 (quartile scheme: 1 best); ``best_last`` numbers it
   ``bins`` (rfm11: 5 best).
-- **Ties** (many customers with frequency 1): customers are ranked with the average rank of their tie
-  group, so equal values always share a score; bins can then hold more or fewer customers than
-  1/bins of them.
+- **Ties** (many customers with frequency 1): equal values always share a score under every method; bins
+  can then hold more or fewer customers than 1/bins of them (``quantile`` ranks a tie group at its average
+  rank, ``percentile`` puts it at or below the first cut it does not exceed).
 - ``grid``: a name for every combination of scores (``code`` builds the key, e.g. ``"{R}{FM}"``), or
   ``rules``: conditions on scores (lists of allowed levels) and on raw columns (``min`` / ``max``),
   first match wins, with a ``fallback``. A scheme that can leave a combination unassigned is refused
@@ -36,6 +38,7 @@ from rfmlab.errors import ConfigError
 
 RFM = ("recency", "frequency", "monetary")
 OUTLIERS = "Outliers"
+METHODS = ("quantile", "percentile", "mean")
 
 
 @dataclass
@@ -43,7 +46,7 @@ class Score:
     key: str
     columns: list[str]
     bins: int = 4
-    method: str = "quantile"  # quantile | mean
+    method: str = "quantile"  # quantile (average-rank percentile) | percentile (pandas-style cuts) | mean
     best: str = "high"  # high | low (recency)
 
     @property
@@ -107,11 +110,13 @@ class Scheme:
     def validate(self) -> None:
         keys = {sc.key for sc in self.scores}
         for sc in self.scores:
-            if sc.method not in ("quantile", "mean") or sc.best not in ("high", "low") or sc.levels < 2:
+            if sc.method not in METHODS or sc.best not in ("high", "low") or sc.levels < 2:
                 raise ConfigError(
-                    f"segments scheme {self.name}: score {sc.key} needs method quantile|mean, "
+                    f"segments scheme {self.name}: score {sc.key} needs method {'|'.join(METHODS)}, "
                     "best high|low and bins >= 2"
                 )
+            if sc.method == "percentile" and len(sc.columns) != 1:
+                raise ConfigError(f"segments scheme {self.name}: score {sc.key}: method percentile scores one column")
         if self.scale not in ("best_first", "best_last"):
             raise ConfigError(f"segments scheme {self.name}: scale must be best_first or best_last")
         if (self.grid is None) == (not self.rules):
@@ -160,11 +165,16 @@ class Scheme:
             return r.name
         return self.fallback
 
-    def level(self, sc: Score, pct: np.ndarray, values: np.ndarray | None = None, mean: float | None = None):
-        """Levels 1..levels in the scheme's scale from percentiles (quantile) or values vs the mean."""
+    def level(self, sc: Score, pct, values=None, mean: float | None = None, population=None):
+        """Levels 1..levels in the scheme's scale from percentiles (quantile), values against the
+        population's percentile cuts (percentile) or values vs the mean."""
         if sc.method == "mean":
             good = (values < mean) if sc.best == "low" else (values > mean)
             goodness = np.where(good, 2, 1)
+        elif sc.method == "percentile":
+            cuts = np.quantile(population, np.arange(1, sc.bins) / sc.bins)  # linear, as pandas' quantile
+            g = np.searchsorted(cuts, values, side="left") + 1  # <= the first cut: 1 (lowest values)
+            goodness = sc.bins + 1 - g if sc.best == "low" else g
         else:
             g = np.clip(np.ceil(pct * sc.bins), 1, sc.bins).astype(int)  # 1 = lowest values
             goodness = sc.bins + 1 - g if sc.best == "low" else g
@@ -207,7 +217,7 @@ def apply(scheme: Scheme, customers: pl.DataFrame) -> pl.DataFrame:
     levels = {}
     for sc in scheme.scores:
         pct, values = _score_inputs(sc, customers)
-        levels[sc.key] = scheme.level(sc, pct, values, float(values.mean()))
+        levels[sc.key] = scheme.level(sc, pct, values, float(values.mean()), population=values)
     keys = [sc.key for sc in scheme.scores]
     matrix = np.stack([levels[k] for k in keys], axis=1)
     combos, inverse = np.unique(matrix, axis=0, return_inverse=True)
@@ -262,6 +272,9 @@ def name_clusters(scheme: Scheme, customers: pl.DataFrame, cluster_col: str = "c
                     pop_pct = np.mean([_pct_rank(pops[col]) for col in sc.columns], axis=0)
                     value, mean = pct, float(pop_pct.mean())
                 lv[sc.key] = int(scheme.level(sc, None, np.array([value]), mean)[0])
+            elif sc.method == "percentile":
+                value, pop = np.array([row[sc.columns[0]]], dtype=float), pops[sc.columns[0]]
+                lv[sc.key] = int(scheme.level(sc, None, value, population=pop)[0])
             else:
                 lv[sc.key] = int(scheme.level(sc, np.array([pct]))[0])
         raw_names[c] = (scheme.assign_levels(lv, {col: float(row[col]) for col in cols}), row["_revenue"])

@@ -154,3 +154,101 @@ def test_streaming_main_path_equals_the_in_memory_path_on_real_files(shared_data
     assert report.to_dict() == ref_report.to_dict()
     assert report.dropped["duplicate"] > 1000  # both files repeat thousands of lines
     assert customers.equals(ref_customers)
+
+
+def _study_quartile_scores(customers):
+    """The stock-market study's scoring, as its notebook writes it (pandas, quantiles interpolated linearly)."""
+    import numpy as np
+
+    df = customers.select("customer_id", "recency", "frequency", "monetary").to_pandas().set_index("customer_id")
+    quantiles = df.quantile(q=[0.25, 0.5, 0.75]).to_dict()
+
+    def r_score(x, p, d):
+        if x <= d[p][0.25]:
+            return 1
+        elif x <= d[p][0.50]:
+            return 2
+        elif x <= d[p][0.75]:
+            return 3
+        return 4
+
+    def fm_score(x, p, d):
+        if x <= d[p][0.25]:
+            return 4
+        elif x <= d[p][0.50]:
+            return 3
+        elif x <= d[p][0.75]:
+            return 2
+        return 1
+
+    df["R"] = df["recency"].apply(r_score, args=("recency", quantiles))
+    df["F"] = df["frequency"].apply(fm_score, args=("frequency", quantiles))
+    df["M"] = df["monetary"].apply(fm_score, args=("monetary", quantiles))
+    df["RFMScore"] = df.R.map(str) + df.F.map(str) + df.M.map(str)
+    rules = [  # the study's segments, in the scheme's priority order
+        ("Best Customers", df["RFMScore"] == "111"), ("Loyal Customers", df["F"] == 1),
+        ("Big Spenders", df["M"] == 1), ("Almost Lost", df["RFMScore"] == "134"),
+        ("Lost Customers", df["RFMScore"] == "344"), ("Lost Cheap Customers", df["RFMScore"] == "444"),
+    ]  # fmt: skip
+    df["segment"] = np.select([m for _, m in rules], [n for n, _ in rules], default="Other")
+    return df
+
+
+def test_quartile_scheme_reproduces_the_stock_market_studys_scoring(shared_data):
+    import yaml
+
+    from rfmlab import segments
+    from rfmlab.cli import CONF_DIR
+
+    spec = load.DatasetSpec.from_dict({**_cfg("online_retail"), "path": str(shared_data / FILES["online_retail"][0])})
+    customers, _, _, _ = pipeline.customer_table(spec)
+    body = yaml.safe_load(open(f"{CONF_DIR}/segments/quartile.yaml"))["quartile"]
+    ours = segments.apply(segments.Scheme.from_dict("quartile", body), customers).to_pandas().set_index("customer_id")
+    study = _study_quartile_scores(customers).loc[ours.index]
+    assert (ours["quartile_code"] == study["RFMScore"]).all()  # every customer's R, F and M score
+    assert (ours["quartile"] == study["segment"]).all()
+    assert (ours["quartile"] == "Best Customers").sum() == (study["RFMScore"] == "111").sum() == 454
+    # the average-rank way stays an option of the scheme file, and differs on this data
+    body["scores"] = {k: {**v, "method": "quantile"} for k, v in body["scores"].items()}
+    ranked = segments.apply(segments.Scheme.from_dict("quartile", body), customers)
+    assert (ranked["quartile"] == "Best Customers").sum() == 493
+
+
+def _pandas_codes(name, df):
+    """Each remaining scheme's rule as stated in its YAML, in plain pandas (codes as the scheme builds them)."""
+    import numpy as np
+
+    def quintile(s):  # ceil(5 x average-rank percentile), 1 = lowest values
+        return np.ceil(s.rank(method="average", pct=True) * 5).clip(1, 5).astype(int)
+
+    if name == "mean_split_8":
+        r = np.where(df.recency < df.recency.mean(), 1, 2)
+        f = np.where(df.frequency > df.frequency.mean(), 1, 2)
+        m = np.where(df.monetary > df.monetary.mean(), 1, 2)
+        return [f"{a}{b}{c}" for a, b, c in zip(r, f, m, strict=True)]
+    if name == "four_tier":
+        r = np.where(df.recency <= df.recency.median(), 1, 2)
+        f = np.where(df.frequency > df.frequency.median(), 1, 2)
+        return [f"{a}{b}" for a, b in zip(r, f, strict=True)]
+    r = 6 - quintile(df.recency)  # 5 = most recent
+    if name == "rfm11":
+        fm_pct = (df.frequency.rank(pct=True) + df.monetary.rank(pct=True)) / 2
+        fm = np.ceil(fm_pct * 5).clip(1, 5).astype(int)
+        return [f"{a}{b}" for a, b in zip(r, fm, strict=True)]
+    return [f"{a}{b}" for a, b in zip(r, quintile(df.monetary), strict=True)]  # value_risk
+
+
+@pytest.mark.parametrize("name", ["mean_split_8", "four_tier", "rfm11", "value_risk"])
+def test_other_schemes_follow_the_rule_their_yaml_states(shared_data, name):
+    import yaml
+
+    from rfmlab import segments
+    from rfmlab.cli import CONF_DIR
+
+    spec = load.DatasetSpec.from_dict({**_cfg("online_retail"), "path": str(shared_data / FILES["online_retail"][0])})
+    customers, _, _, _ = pipeline.customer_table(spec)
+    scheme = segments.Scheme.from_dict(name, yaml.safe_load(open(f"{CONF_DIR}/segments/{name}.yaml"))[name])
+    ours = segments.apply(scheme, customers)
+    expected = _pandas_codes(name, customers.to_pandas())
+    assert ours[f"{name}_code"].to_list() == expected
+    assert ours[name].n_unique() >= 3

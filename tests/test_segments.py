@@ -71,13 +71,35 @@ def test_quartile_scores_codes_and_priority():
     assert s.assign_levels({"R": 2, "F": 3, "M": 2}) == "Other"
 
 
-def test_quantile_ties_share_a_score():
+def test_ties_share_a_score_under_both_quartile_methods():
     df = table(frequency=[1, 1, 1, 1, 5, 9], recency=[1, 2, 3, 4, 5, 6], monetary=[1.0, 2, 3, 4, 5, 6])
     codes = segments.apply(scheme("quartile"), df)["quartile_code"].to_list()
-    f_scores = [c[1] for c in codes]
-    # four customers at frequency 1: average rank 2.5 of 6 -> percentile 0.42 -> second quartile from the
-    # bottom (score 3 of 4, 1 best); 5 and 9 have percentiles 0.83 and 1.0 -> top quartile (score 1)
-    assert f_scores[:4] == ["3"] * 4 and f_scores[4:] == ["1", "1"]
+    # the study's way (method: percentile): q25 = q50 = 1 and q75 = 1 + 0.75 * (5 - 1) = 4 (linear, as pandas);
+    # frequency 1 <= q25 scores 4 (worst), 5 and 9 above q75 score 1
+    assert [c[1] for c in codes] == ["4"] * 4 + ["1", "1"]
+    body = dict(SCHEMES["quartile"])
+    body["scores"] = {k: {**v, "method": "quantile"} for k, v in body["scores"].items()}
+    codes = segments.apply(segments.Scheme.from_dict("quartile", body), df)["quartile_code"].to_list()
+    # average rank (method: quantile): the four 1s share rank 2.5 of 6 -> percentile 0.42 -> second quartile
+    # from the bottom (score 3 of 4, 1 best); 5 and 9 have percentiles 0.83 and 1.0 -> top quartile (score 1)
+    assert [c[1] for c in codes] == ["3"] * 4 + ["1", "1"]
+
+
+def test_percentile_method_matches_pandas_cuts_and_scores_one_column():
+    rng = np.random.default_rng(5)
+    df = table(recency=rng.integers(0, 400, 300).tolist(), frequency=rng.geometric(0.4, 300).tolist(),
+               monetary=rng.lognormal(5, 1, 300).round(2).tolist())  # fmt: skip
+    codes = segments.apply(scheme("quartile"), df)["quartile_code"].to_list()
+    q = {c: np.quantile(df[c].to_numpy().astype(float), [0.25, 0.5, 0.75]) for c in ("recency", "frequency", "monetary")}
+    for row, code in zip(df.iter_rows(named=True), codes, strict=True):
+        r = 1 + sum(row["recency"] > cut for cut in q["recency"])
+        f = 4 - sum(row["frequency"] > cut for cut in q["frequency"])
+        m = 4 - sum(row["monetary"] > cut for cut in q["monetary"])
+        assert code == f"{r}{f}{m}"
+    body = {"scores": {"FM": {"columns": ["frequency", "monetary"], "method": "percentile"}}, "rules": [],
+            "fallback": "x"}  # fmt: skip
+    with pytest.raises(ConfigError, match="method percentile scores one column"):
+        segments.Scheme.from_dict("bad", body)
 
 
 def test_rfm11_corners_and_combined_fm():
