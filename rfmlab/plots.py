@@ -217,6 +217,7 @@ def optuna_figures(study, params: list[str]) -> dict[str, tuple[object | None, s
     """name -> (matplotlib figure or None, plotly HTML or None) for the study's standard charts."""
     import warnings
 
+    import optuna
     import optuna.visualization as ov
     import optuna.visualization.matplotlib as om
 
@@ -225,8 +226,10 @@ def optuna_figures(study, params: list[str]) -> dict[str, tuple[object | None, s
         "param_importances": (om.plot_param_importances, ov.plot_param_importances, {}),
         "slice": (om.plot_slice, ov.plot_slice, {}),
     }
-    if len(params) >= 2:
-        charts["contour"] = (om.plot_contour, ov.plot_contour, {"params": params[:2]})
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    varied = [p for p in params if len({t.params[p] for t in done if p in t.params}) >= 2]
+    if len(varied) >= 2:  # a contour over a parameter that never varied is empty (and optuna warns)
+        charts["contour"] = (om.plot_contour, ov.plot_contour, {"params": varied[:2]})
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

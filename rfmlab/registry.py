@@ -39,7 +39,7 @@ def promote(
         raise RfmlabError(
             f"run {run.info.run_id} has no metric {metric!r} (e.g. fewer than 2 clusters); choose another run or metric"
         )
-    version = mlflow.register_model(model_uri, name)
+    version = _register(client, model_uri, name, run.info.run_id)
     client.set_registered_model_alias(name, alias, version.version)
     tags = {f"metric.{k}": str(run.data.metrics[k]) for k in PROMOTED_METRICS if k in run.data.metrics}
     tags |= {
@@ -58,6 +58,27 @@ def promote(
         "uri": f"models:/{name}@{alias}",
         "metrics": {k: run.data.metrics.get(k) for k in PROMOTED_METRICS},
     }
+
+
+def _register(client, model_uri: str, name: str, run_id: str):
+    """``mlflow.register_model`` through the client, without its prints: the registered model (if new), a
+    version of the logged model linked to its run, and the logged model's link back to the version."""
+    import json
+
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as e:
+        if "ALREADY_EXISTS" not in str(e.error_code):
+            raise
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
+    version = client.create_model_version(name, model_uri, run_id=run_id, model_id=model_id)
+    if model_id:
+        links = client.get_logged_model(model_id).tags.get("mlflow.modelVersions")
+        entry = [{"name": version.name, "version": version.version}]
+        client.set_logged_model_tags(model_id, {"mlflow.modelVersions": json.dumps(json.loads(links or "[]") + entry)})
+    return version
 
 
 def _pick_run(client, uri: str, run_id, experiment, metric, filter_string):

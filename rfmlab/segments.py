@@ -6,7 +6,8 @@ A **scheme** (one YAML in ``conf/segments/``) turns R, F, M (and extras) into na
   several (``FM`` = frequency and monetary together), into ``bins`` levels by its average-rank percentile
   (``method: quantile``, the default), by the column's linearly interpolated percentiles as pandas'
   ``quantile`` gives them, a value at or below the i-th cut falling in bin i (``method: percentile``,
-  one column; the stock-market study's quartile scoring), or into 2 levels by the mean (``method: mean``). ``best: low`` marks columns where less is better (recency).
+  one column; the stock-market study's quartile scoring), or into 2 levels by the mean (``method: mean``).
+  ``best: low`` marks columns where less is better (recency).
   ``scale: best_first`` numbers the best level 1 (quartile scheme: 1 best); ``best_last`` numbers it
   ``bins`` (rfm11: 5 best).
 - **Ties** (many customers with frequency 1): equal values always share a score under every method; bins

@@ -1,6 +1,9 @@
 """The MLflow pyfunc model of a run (this module and ``tracking`` are the only MLflow importers).
 
-The model wraps a ``scoring.Segmenter``. ``predict`` takes a pandas DataFrame (MLflow's boundary):
+The model wraps a ``scoring.Segmenter``. It is logged *from code* (``model_code.py``, MLflow's
+models-from-code) with the segmenter saved explicitly by joblib as the model's ``segmenter`` artifact, so
+MLflow never cloudpickles a Python object and loading runs only rfmlab's own code.
+``predict`` takes a pandas DataFrame (MLflow's boundary):
 a customer table or a transaction log in the training dataset's layout, and ``params={"as_of":
 "YYYY-MM-DD"}`` for logs. It returns customer_id, cluster, segment, is_outlier, outlier_score.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import polars as pl
 
 import rfmlab
@@ -18,10 +22,16 @@ from rfmlab.scoring import Segmenter
 
 
 class RfmSegmenterModel(mlflow.pyfunc.PythonModel):
-    def __init__(self, segmenter: Segmenter):
+    def __init__(self, segmenter: Segmenter | None = None):
         self.segmenter = segmenter
 
-    def predict(self, context, model_input, params=None):
+    def load_context(self, context) -> None:
+        if self.segmenter is None:
+            import joblib
+
+            self.segmenter = joblib.load(context.artifacts["segmenter"])
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         params = params or {}
         df = pl.from_pandas(model_input) if not isinstance(model_input, pl.DataFrame) else model_input
         df = df.select([c for c in df.columns if df[c].null_count() < df.height])  # optional columns left out
@@ -61,18 +71,21 @@ def signature(segmenter: Segmenter, example, output):
 
 def log_model(segmenter: Segmenter, example: pl.DataFrame) -> str:
     """Log the model into the active run as ``model`` (MLflow 3 ``name=``); returns its model URI."""
-    import warnings
-
     example_pd = example.select("customer_id", *[c for c in FEATURE_COLUMNS if c in example.columns]).to_pandas()
     output = segmenter.score(example).to_pandas()
     deps = ["mlflow", "scikit-learn", "hdbscan", "polars", "pyarrow", "numpy", "pandas", "scipy"]
+    import tempfile
     from importlib.metadata import version
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    import joblib
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "segmenter.joblib"
+        joblib.dump(segmenter, path)
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=RfmSegmenterModel(segmenter),
+            python_model=str(Path(__file__).with_name("model_code.py")),
+            artifacts={"segmenter": str(path)},
             signature=signature(segmenter, example_pd, output),
             input_example=example_pd,
             code_paths=[str(Path(rfmlab.__file__).parent)],

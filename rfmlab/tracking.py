@@ -34,6 +34,8 @@ UI_QUERY = "?workflowType=machine_learning"
 def _mlflow():
     # rfmlab talks only to the store it is given; set MLFLOW_DISABLE_TELEMETRY=false to allow MLflow's telemetry
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # rfmlab's console shows its own stages; MLflow's per-download tqdm bar (loading a model) would interleave
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
     for name in ("alembic", "mlflow"):  # after the import: mlflow configures its logger when imported

@@ -224,8 +224,22 @@ def test_any_selection_of_schemes_runs_and_clusters_keep_their_rfm11_names(store
     assert "tables/segments.csv" in files  # the clusters' rfm11 names, selected or not
     local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, tracking_uri=store, dst_path=str(tmp_path))
     customers = pl.read_parquet(f"{local}/tables/customers.parquet")
-    rfm11 = {"Champions", "Loyal Customers", "Potential Loyalists", "Recent Customers", "Promising",
-             "Customers Needing Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost"}  # fmt: skip
+    rfm11 = {
+        "Champions", "Loyal Customers", "Potential Loyalists", "Recent Customers", "Promising",
+        "Customers Needing Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
+    }  # fmt: skip
     assert set(customers["segment"]) <= rfm11 and customers["segment"].n_unique() >= 2
     scheme_cols = {"mean_split_8", "quartile", "rfm11", "four_tier", "value_risk"} & set(customers.columns)
     assert scheme_cols == set(selected)
+
+
+def test_a_search_sweep_prints_nothing_but_rfmlabs_own_lines(store):
+    # hdbscan on few customers: min_cluster_size barely varies (Optuna's contour would warn), every trial is
+    # a child run, the refitted model is logged from code (no pyfunc type-hint or CloudPickle warnings)
+    res = run_cli("-m", "dataset.synthetic.n_customers=600", "plots.max_points=300", f"tracking.uri={store}",
+                  "algorithm=kmeans,hdbscan", "search.n_trials=4", cwd=ROOT)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
+    lowered = res.stdout.lower()
+    assert "warning" not in lowered and "traceback" not in lowered
+    assert lowered.count("rfmlab search (best trial refitted)") == 2

@@ -5,6 +5,7 @@ import gzip
 import hashlib
 from collections import defaultdict
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_cli
@@ -202,7 +203,7 @@ def test_quartile_scheme_reproduces_the_stock_market_studys_scoring(shared_data)
 
     spec = load.DatasetSpec.from_dict({**_cfg("online_retail"), "path": str(shared_data / FILES["online_retail"][0])})
     customers, _, _, _ = pipeline.customer_table(spec)
-    body = yaml.safe_load(open(f"{CONF_DIR}/segments/quartile.yaml"))["quartile"]
+    body = yaml.safe_load(Path(f"{CONF_DIR}/segments/quartile.yaml").read_text())["quartile"]
     ours = segments.apply(segments.Scheme.from_dict("quartile", body), customers).to_pandas().set_index("customer_id")
     study = _study_quartile_scores(customers).loc[ours.index]
     assert (ours["quartile_code"] == study["RFMScore"]).all()  # every customer's R, F and M score
@@ -247,7 +248,7 @@ def test_other_schemes_follow_the_rule_their_yaml_states(shared_data, name):
 
     spec = load.DatasetSpec.from_dict({**_cfg("online_retail"), "path": str(shared_data / FILES["online_retail"][0])})
     customers, _, _, _ = pipeline.customer_table(spec)
-    scheme = segments.Scheme.from_dict(name, yaml.safe_load(open(f"{CONF_DIR}/segments/{name}.yaml"))[name])
+    scheme = segments.Scheme.from_dict(name, yaml.safe_load(Path(f"{CONF_DIR}/segments/{name}.yaml").read_text())[name])
     ours = segments.apply(scheme, customers)
     expected = _pandas_codes(name, customers.to_pandas())
     assert ours[f"{name}_code"].to_list() == expected

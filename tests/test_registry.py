@@ -38,6 +38,7 @@ def trained(tmp_path_factory):
     ):
         res = run_cli(*common, *args, cwd=ROOT)
         assert res.returncode == 0, res.stderr
+        assert res.stderr == ""  # a quiet console: the model is logged from code, no library warning
     return tmp, uri
 
 
@@ -82,6 +83,7 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
         uri,
     )
     assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # no "Successfully registered model" / "Created version" prints from MLflow
     assert "models:/rfm-segmenter@champion" in res.stdout
     client, rs = runs(uri)
     kmeans_run = [
@@ -107,6 +109,7 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
         uri,
     )
     assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # no MLflow download bar or warning while loading the model
     scored = pl.read_parquet(tmp / "scored.parquet")
     assert scored.columns == ["customer_id", "cluster", "segment", "is_outlier", "outlier_score"]
     both = train.join(scored, on="customer_id", suffix="_new")

@@ -90,7 +90,9 @@ def test_percentile_method_matches_pandas_cuts_and_scores_one_column():
     df = table(recency=rng.integers(0, 400, 300).tolist(), frequency=rng.geometric(0.4, 300).tolist(),
                monetary=rng.lognormal(5, 1, 300).round(2).tolist())  # fmt: skip
     codes = segments.apply(scheme("quartile"), df)["quartile_code"].to_list()
-    q = {c: np.quantile(df[c].to_numpy().astype(float), [0.25, 0.5, 0.75]) for c in ("recency", "frequency", "monetary")}
+    q = {
+        c: np.quantile(df[c].to_numpy().astype(float), [0.25, 0.5, 0.75]) for c in ("recency", "frequency", "monetary")
+    }  # noqa: E501
     for row, code in zip(df.iter_rows(named=True), codes, strict=True):
         r = 1 + sum(row["recency"] > cut for cut in q["recency"])
         f = 4 - sum(row["frequency"] > cut for cut in q["frequency"])
