@@ -243,3 +243,23 @@ def test_a_search_sweep_prints_nothing_but_rfmlabs_own_lines(store):
     lowered = res.stdout.lower()
     assert "warning" not in lowered and "traceback" not in lowered
     assert lowered.count("rfmlab search (best trial refitted)") == 2
+
+
+def test_help_introduces_rfmlab_its_groups_and_examples():
+    res = run_cli("--help", cwd=ROOT)
+    assert res.returncode == 0 and res.stderr == ""
+    out = res.stdout
+    assert out.startswith("rfmlab: RFM customer segmentation") and "powered by Hydra" not in out
+    groups = {line.split(":")[0] for line in out.split("== Examples ==")[0].splitlines() if ": " in line}
+    assert {"algorithm", "dataset", "features", "search", "segments", "experiment"} <= groups
+    examples = [line.split("#")[0].split() for line in out.splitlines() if line.strip().startswith("rfmlab ")]
+    assert len(examples) >= 5
+    from hydra import compose, initialize_config_dir
+
+    from rfmlab.cli import CONF_DIR
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        for words in examples:  # every example composes (a sweep: its first combination)
+            overrides = [w.split("=")[0] + "=" + w.split("=")[1].split(",")[0] for w in words[1:] if w != "-m"]
+            compose(config_name="config", overrides=overrides)
+    assert out.index("== Examples ==") < out.index("== Config ==") < out.index("n_customers: 5000")

@@ -59,6 +59,9 @@ def main() -> None:
     app = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(_task)
     try:
         app()
+    except BrokenPipeError:  # `rfmlab --help | head`: the reader left; nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except SystemExit as e:
         # Hydra exits 1 on a bad override or a missing config (before any task ran): a user error.
         if e.code == 1 and not _task_started:
