@@ -72,6 +72,8 @@ def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
     for c in children:
         assert "n_clusters" in c.data.params and c.data.tags["optuna.state"] in ("COMPLETE", "PRUNED")
         assert "silhouette" in c.data.metrics and not client.list_artifacts(c.info.run_id)
+        # a child run spans its trial: MLflow's duration column is the trial's time
+        assert c.info.end_time - c.info.start_time == pytest.approx(c.data.metrics["trial_seconds"] * 1000, abs=50)
     done = [c for c in children if c.data.tags["optuna.state"] == "COMPLETE"]
     best = max(done, key=lambda c: c.data.metrics["silhouette"])
     assert parent.data.params["best.n_clusters"] == best.data.params["n_clusters"]
@@ -92,6 +94,11 @@ def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
     } <= files
     tables = {f.path for f in client.list_artifacts(parent.info.run_id, "tables")}
     assert "tables/customers.parquet" in tables and "tables/profile.csv" in tables
+    note = parent.data.tags["mlflow.note.content"]  # the parent's Overview page: trials and the chosen one
+    counts = {k: int(parent.data.metrics[f"n_trials_{k}"]) for k in ("complete", "pruned", "failed")}
+    assert f"**Search** 12 trials ({counts['complete']} complete, {counts['pruned']} pruned" in note
+    assert f"chosen: trial {parent.data.tags['best.trial']} (silhouette {best.data.metrics['silhouette']:.4g};" in note
+    assert f"n_clusters={best.data.params['n_clusters']}" in note
 
 
 def test_dbscan_search_derives_eps_and_draws_the_k_distance_chart(tmp_path):

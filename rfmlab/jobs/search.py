@@ -12,7 +12,7 @@ import time
 
 from rfmlab import child_runs, console, pipeline, search, studies, tracking
 from rfmlab.errors import RfmlabError
-from rfmlab.jobs import artifacts, common, search_report, trials
+from rfmlab.jobs import artifacts, common, description, search_report, trials
 
 
 def _params_with_effective(cfg: dict) -> dict:
@@ -175,6 +175,8 @@ def run(cfg: dict, config_yaml: str) -> dict:
             artifacts.log_segmenter(handle, fit, prep, cfg)
             if (cfg.get("plots") or {}).get("enabled", True):
                 search_report.log_search_plots(handle, study, algo, prep, space, best, params)
+            story = {"counts": counts, "best": best, "metric": spec.metric, "seconds": seconds}
+            handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep, fit, story)})
 
     search_report.best_table(study, spec, counts, best, seconds)
     return {

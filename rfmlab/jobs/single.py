@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rfmlab import console, pipeline, tracking
-from rfmlab.jobs import artifacts, common
+from rfmlab.jobs import artifacts, common, description
 
 
 def run(cfg: dict, config_yaml: str) -> dict:
@@ -20,4 +20,5 @@ def run(cfg: dict, config_yaml: str) -> dict:
         with console.stage("log to MLflow"):
             artifacts.log_fit(handle, fit, cfg, prep)
             artifacts.log_segmenter(handle, fit, prep, cfg)
+            handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep, fit)})
     return common.summary(cfg, prep, fit, handle, "rfmlab run")
