@@ -5,14 +5,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint ui serve bench clean-store help postgres-server
+.PHONY: run test lint ui dashboard serve bench clean-store help postgres-server
 MODEL ?= models:/rfm-segmenter@champion
 PORT  ?= 5001
+STUDIES ?= mlruns/optuna.journal
+DASH_PORT ?= 8080
 
 help:
 	@echo "make run    - install into .venv and run the main job on the embedded default dataset"
 	@echo "make test   - install with dev extras and run the whole test suite"
 	@echo "make ui     - open the MLflow UI on mlruns/mlflow.db (http://127.0.0.1:5000)"
+	@echo "make dashboard - optuna-dashboard on the search studies (mlruns/optuna.journal, http://127.0.0.1:8080)"
 	@echo "make serve  - serve models:/rfm-segmenter@champion on http://127.0.0.1:5001/invocations"
 	@echo "make lint   - ruff check"
 	@echo "make bench  - run the benchmarks in benchmarks/"
@@ -22,11 +25,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e . --config-settings editable_mode=compat
 	@touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" --config-settings editable_mode=compat
 	@touch $@ $(STAMP)
 
 run: $(STAMP)
@@ -47,6 +50,13 @@ lint: $(DEVSTAMP)
 ui: $(STAMP)
 	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000
+
+# STUDIES: rfmlab's default journal file, or the search.storage URL of a shared study (postgresql://...)
+dashboard: $(STAMP)
+	@case "$(STUDIES)" in *://*) ;; *) test -e "$(STUDIES)" || \
+	  { echo "rfmlab: error: no studies in $(STUDIES) yet; run a search first (make run)"; exit 2; } ;; esac
+	@echo "optuna-dashboard on $(STUDIES): http://127.0.0.1:$(DASH_PORT)"
+	$(BIN)/optuna-dashboard "$(STUDIES)" --host 127.0.0.1 --port $(DASH_PORT) --quiet
 
 serve: $(STAMP)
 	@echo "serving $(MODEL) on http://127.0.0.1:$(PORT)/invocations"

@@ -108,3 +108,25 @@ def mlflow_server(backend: str, artifacts: Path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def optuna_dashboard(storage: str, cwd: Path):
+    """``make dashboard`` (optuna-dashboard on ``storage``, the README's command) on a free port; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["make", "-s", "dashboard", f"STUDIES={storage}", f"DASH_PORT={port}"],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # make and the dashboard it starts: stopped together
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: urllib.request.urlopen(f"{url}/api/studies", timeout=2).status == 200, "optuna-dashboard", proc)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)

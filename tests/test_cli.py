@@ -76,7 +76,8 @@ def test_run_logs_a_finished_comparable_run(store, tmp_path):
     assert (run.inputs.dataset_inputs[0].dataset.digest or "") in p["data.digest"]
     # the run's description (its Overview page in the UI) tells the story with the run's own numbers
     note = run.data.tags["mlflow.note.content"]
-    assert note.startswith(f"### hdbscan on ecommerce: {int(m['n_clusters'])} clusters, silhouette {m['silhouette']:.4g}")
+    title = f"### hdbscan on ecommerce: {int(m['n_clusters'])} clusters, silhouette {m['silhouette']:.4g}"
+    assert note.startswith(title)
     assert f"{report['rows_in']:,} rows in" in note and "**400 customers**" in note
     assert "min_cluster_size=15" in note and "exact fit" in note
     for name, n in customers.group_by("segment").len().iter_rows():
