@@ -11,3 +11,8 @@ class ConfigError(RfmlabError):
 
 class DataError(RfmlabError):
     """The input data cannot be used (missing columns, bad dates, empty after cleaning...)."""
+
+
+class TooFewCustomers(DataError):
+    """The customers cannot support the requested clustering (fewer than the clusters asked for, say); a
+    search prunes such a trial with this message as its reason."""

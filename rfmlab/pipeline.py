@@ -78,6 +78,17 @@ def feature_columns(columns) -> list[str]:
     return cols
 
 
+@contextlib.contextmanager
+def _reading(src: load.Source):
+    """Errors of the streaming passes over a file (a gzip truncated past its first rows...) as one-line DataErrors."""
+    try:
+        yield
+    except (pl.exceptions.ComputeError, OSError, EOFError) as e:
+        from rfmlab.data.source import read_error
+
+        raise read_error(src.path, e) from e
+
+
 def customer_table(
     spec: load.DatasetSpec,
     stage: Callable = _no_stage,
@@ -92,21 +103,23 @@ def customer_table(
     row_ids = (spec.cleaning or {}).get("duplicates", "drop") == "keep"  # see load.canonical
 
     def canonical(lf: pl.LazyFrame, with_hash: bool = False, own_ids: bool = True) -> pl.LazyFrame:
-        return load.canonical(lf, spec, src.head, with_hash=with_hash, row_ids=row_ids, own_ids=own_ids)
+        return load.canonical(lf, spec, src.head, with_hash, row_ids, own_ids, replaced=with_hash and src.text)
 
     with stage("load"):
         src = source or load.scan(spec)
+        spec, detected = load.resolve_date_format(spec, src.lf, src.head)
         tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
-        on_stage("load", {"head": src.head, "digest": src.digest})
-    with stage("clean"):
+        fmt = {"date_format": spec.date_format, "detected": detected}
+        on_stage("load", {"head": src.head, "digest": src.digest, **fmt})
+    with stage("clean"), _reading(src):
         has_price = spec.columns.amount is None
         kept, repeats, report, bad = clean_mod.scan(src.lf, tx, has_price, spec.cleaning, as_of, canonical)
         load.check(src.lf, src.head, bad, spec)
-    with stage("features"):
+    with stage("features"), _reading(src):
         agg = clean_mod.remove_repeats(features.aggregate(kept), repeats)
         agg, dropped = clean_mod.nonpositive(agg)
         returns = int(agg["_return_lines"].sum())
-        clean_mod.finish(report, dropped, int(agg["_lines"].sum()), agg.height, returns)
+        clean_mod.finish(report, dropped, int(agg["_lines"].sum()), agg.height, returns, as_of)
         on_stage("clean", report)
         customers, as_of = features.table(agg, as_of)
         on_stage("features", customers)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rfmlab import evaluation, models
-from rfmlab.errors import ConfigError, RfmlabError
+from rfmlab.errors import ConfigError, RfmlabError, TooFewCustomers
 
 
 class FitFailed(Exception):
@@ -167,7 +167,7 @@ def violation(metrics: dict, spec: SearchSpec) -> str | None:
         share = metrics["min_cluster_share"]
         return f"a cluster of {share:.4f} of customers < search.min_cluster_share {spec.min_cluster_share}"
     if math.isnan(metrics[spec.metric]):
-        return f"{spec.metric} undefined"
+        return f"{spec.metric} undefined (it needs 2 to n-1 clusters with 2+ customers between them)"
     return None
 
 
@@ -261,6 +261,11 @@ class Objective:
                     labels = models.fit(
                         self.algorithm, params_all, X, self.seed, self.max_exact, only, self.memory
                     ).labels
+            except TooFewCustomers as e:  # the data cannot support these parameters: pruned, with the reason
+                reason = str(e)
+                trial.set_user_attr("prune_reason", reason)
+                self.on_trial(TrialRecord(trial.number, params, {}, "PRUNED", reason, None, time.perf_counter() - t0))
+                raise optuna.TrialPruned(reason) from e
             except (ValueError, MemoryError, RfmlabError) as e:
                 msg = str(e).splitlines()[0]
                 trial.set_user_attr("fail_reason", msg)

@@ -4,12 +4,17 @@ Reasons, applied in this order (each counts the rows it removed from what was le
 
 1. ``missing_customer``: no customer id (guest checkouts).
 2. ``missing_date``: no timestamp.
-3. ``duplicate``: an exact repeat of an earlier raw row.
-4. ``nonpositive_price``: unit price <= 0 (or, without a price column, amount == 0).
-5. ``cancellation``: return / cancellation lines, when ``cancellations: drop``; with ``net`` they stay
+3. ``missing_amount``: an empty amount (or quantity, or price): not a purchase worth 0.
+4. ``nonfinite_amount``: an amount that is NaN, inf or -inf (as written in the file, or quantity x price).
+5. ``duplicate``: an exact repeat of an earlier raw row.
+6. ``nonpositive_price``: unit price <= 0 (or, without a price column, amount == 0).
+7. ``cancellation``: return / cancellation lines, when ``cancellations: drop``; with ``net`` they stay
    and reduce the customer's monetary value (and feed ``return_rate``).
-6. ``after_analysis_date``: lines on or after ``dataset.analysis_date`` (when one is set).
-7. ``nonpositive_customer``: every row of a customer with no purchase or a net value <= 0 (to the cent).
+8. ``after_analysis_date``: lines on or after ``dataset.analysis_date`` (when one is set).
+9. ``nonpositive_customer``: every row of a customer with no purchase or a net value <= 0 (to the cent).
+
+Lines of a text file with bytes its encoding cannot decode are kept and counted (``replaced_lines``); in
+the customer id they are refused (``load.check``), since ids would merge.
 
 ``clean`` does this in memory (the reference); ``scan`` streams it over a lazy log in three passes
 (reasons and line hashes, the few repeated lines in full, then the kept lines for RFM), never holding the log.
@@ -30,6 +35,7 @@ from rfmlab.errors import ConfigError, DataError
 REASON = "_reason"
 BAD_CODE = 63  # reason code of a line with an unreadable value (refused by ``load.check``)
 NOINV_BIT = 64  # added to a line's reason code in the first pass when it has no invoice id
+REPLACED_BIT = 128  # added when the line had undecodable bytes (``load.REPLACED``)
 
 DEFAULT_POLICY = {
     "missing_customer": "drop",
@@ -46,6 +52,7 @@ class CleaningReport:
     rows_out: int = 0
     customers_out: int = 0
     returns_kept: int = 0
+    replaced_lines: int = 0  # lines with bytes the encoding could not decode (kept; shown as U+FFFD)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +76,8 @@ def _reasons(p: dict, has_price: bool, as_of: date | None) -> list[tuple[str, pl
     steps = [
         ("missing_customer", pl.col(S.CUSTOMER).is_null() | (pl.col(S.CUSTOMER) == "")),
         ("missing_date", pl.col(S.TIMESTAMP).is_null()),
+        ("missing_amount", pl.col(S.AMOUNT).is_null()),
+        ("nonfinite_amount", ~pl.col(S.AMOUNT).is_finite()),
         ("duplicate", None),  # needs the whole log: see ``scan`` and ``clean``
         (
             "nonpositive_price",
@@ -81,6 +90,8 @@ def _reasons(p: dict, has_price: bool, as_of: date | None) -> list[tuple[str, pl
     enabled = {
         "missing_customer": p["missing_customer"] == "drop",
         "missing_date": True,
+        "missing_amount": True,
+        "nonfinite_amount": True,
         "duplicate": p["duplicates"] == "drop",
         "nonpositive_price": p["nonpositive_price"] == "drop",
         "cancellation": p["cancellations"] == "drop",
@@ -104,10 +115,18 @@ def _report(rows_in: int, reasons, counts: dict[int, int]) -> CleaningReport:
     return report
 
 
-def finish(report: CleaningReport, dropped_customers_lines: int, rows_out: int, customers: int, returns: int):
+def finish(
+    report: CleaningReport, dropped_customers_lines: int, rows_out: int, customers: int, returns: int, as_of=None
+):
     """Complete ``report`` with the customer-level reason and what is left; refuse a log with no customer."""
     report.dropped["nonpositive_customer"] = dropped_customers_lines
     report.rows_out, report.customers_out, report.returns_kept = rows_out, customers, returns
+    late = report.dropped.get("after_analysis_date", 0)
+    if customers == 0 and late and late == max(report.dropped.values()):
+        raise DataError(
+            f"dataset.analysis_date={as_of} is on or before every transaction that cleaning kept ({late:,} lines "
+            "after it); set a later dataset.analysis_date, or null for the day after the last transaction"
+        )
     if customers == 0:
         raise DataError(
             f"no valid customer left after cleaning ({report.rows_in} rows in, dropped {report.dropped}); "
@@ -140,7 +159,7 @@ def clean(tx: pl.DataFrame, policy: dict | None = None, as_of: date | None = Non
     # to the cent: a purchase fully cancelled nets to 0, not to a float residue like 1e-14
     keep = net.filter(pl.col("bought") & (pl.col("net").round(2) > 0)).select(S.CUSTOMER)
     out = tx.join(keep, on=S.CUSTOMER, how="semi").select(list(S.CANONICAL_SCHEMA))
-    finish(report, tx.height - out.height, out.height, keep.height, int(out[S.IS_RETURN].sum()))
+    finish(report, tx.height - out.height, out.height, keep.height, int(out[S.IS_RETURN].sum()), as_of)
     return out, report
 
 
@@ -178,8 +197,11 @@ def scan(raw: pl.LazyFrame, tx: pl.LazyFrame, has_price: bool, policy: dict | No
     hashing = "duplicate" in names
     code = pl.when(pl.col(load.BAD) > 0).then(pl.lit(BAD_CODE, pl.UInt8)).otherwise(_code(reasons, pl.lit(False)))
     code = code | (pl.col(load.NOINV).cast(pl.UInt8) * NOINV_BIT)
+    if load.REPLACED in tx.collect_schema():
+        code = code | (pl.col(load.REPLACED).cast(pl.UInt8) * REPLACED_BIT)
     pass1 = tx.select(code.alias(REASON), *([pl.col(load.HASH)] if hashing else [])).collect(engine="streaming")
-    noinv = int((pass1[REASON] >= NOINV_BIT).sum())
+    noinv = int(((pass1[REASON] & NOINV_BIT) > 0).sum())
+    replaced = int(((pass1[REASON] & REPLACED_BIT) > 0).sum())
     pass1 = pass1.with_columns(pl.col(REASON) % NOINV_BIT)
     counts = dict(pass1[REASON].value_counts().iter_rows())
     bad, rows_in = counts.pop(BAD_CODE, 0), pass1.height
@@ -204,7 +226,9 @@ def scan(raw: pl.LazyFrame, tx: pl.LazyFrame, has_price: bool, policy: dict | No
     # the kept lines, read again (pass 3): without a line's own id when every line has an invoice id
     lines = canonical(raw, own_ids=noinv > 0)
     kept = lines.filter(_code(reasons, pl.lit(False)) == 0).drop(load.BAD)
-    return kept, repeats, _report(rows_in, reasons, counts), bad
+    report = _report(rows_in, reasons, counts)
+    report.replaced_lines = replaced
+    return kept, repeats, report, bad
 
 
 def remove_repeats(agg: pl.DataFrame, repeats: pl.DataFrame | None) -> pl.DataFrame:

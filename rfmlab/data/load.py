@@ -35,7 +35,9 @@ ROW = "_row"  # position of the line in the source, 0-based
 HASH = "_hash"  # 32-bit hash of the raw line (all its columns): lines that share one may repeat each other
 NOINV = "_noinv"  # the line has no invoice id
 BAD = "_bad"  # 0, or 1 + the index in BAD_ROLES of the first unreadable value on the line
-BAD_ROLES = ("amount", "quantity", "price", "date")
+BAD_ROLES = ("customer", "amount", "quantity", "price", "date")
+REPLACED = "_replaced"  # the line had bytes its encoding could not decode (now U+FFFD) in some text column
+FFFD = "\ufffd"
 
 
 def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
@@ -47,23 +49,64 @@ def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
     return out, out.is_null() & txt.is_not_null() & (txt != "")
 
 
-def detect_date_format(values: pl.Series, sample: int = 2000) -> str | None:
-    """The format of ``DATE_FORMATS`` that parses most of a sample (at least half of it), or None.
-
-    Ties go to the earlier format, so ISO beats US beats European day-first on ambiguous samples.
-    """
+def date_candidates(values: pl.Series, sample: int = 2000) -> list[str]:
+    """The formats of ``DATE_FORMATS`` that parse the most of a sample of ``values`` (at least half of it), in
+    ``DATE_FORMATS`` order; empty when none does."""
     present = values.drop_nulls()
     head = present.filter(present != "").head(sample)
     if head.is_empty():
-        return None
-    best, best_n = None, 0
-    for fmt in DATE_FORMATS:
-        n = head.len() - head.str.strptime(pl.Datetime("us"), fmt, strict=False).null_count()
-        if n > best_n:
-            best, best_n = fmt, n
-        if n == head.len():
-            break
-    return best if best_n * 2 >= head.len() else None
+        return []
+    parse = lambda fmt: head.str.strptime(pl.Datetime("us"), fmt, strict=False)  # noqa: E731
+    counts = {fmt: head.len() - parse(fmt).null_count() for fmt in DATE_FORMATS}
+    best = max(counts.values())
+    return [f for f, n in counts.items() if n == best] if best * 2 >= head.len() else []
+
+
+def detect_date_format(values: pl.Series, sample: int = 2000) -> str | None:
+    """The first of ``date_candidates`` (the eager reference path; the job uses ``resolve_date_format``)."""
+    return next(iter(date_candidates(values, sample)), None)
+
+
+def resolve_date_format(spec: DatasetSpec, lf: pl.LazyFrame, head: pl.DataFrame) -> tuple[DatasetSpec, str | None]:
+    """``spec`` with ``date_format`` set when it is null and the dates are text, and the format detected (None when
+    it was given or the column holds dates already). Formats that fit the first rows equally well are tried on
+    the whole column; if several still fit and read some date differently (day/month against month/day), the
+    log is refused: guessing would silently swap days and months."""
+    import dataclasses
+
+    schema = dict(lf.collect_schema())
+    column = spec.columns.resolve(list(schema)).date
+    if spec.date_format or schema[column] in (pl.Date,) or isinstance(schema[column], pl.Datetime):
+        return spec, None
+    txt = pl.col(column).cast(pl.String).str.strip_chars()
+    found = date_candidates(head[column].cast(pl.String).str.strip_chars())
+    if not found:
+        example = head[column].drop_nulls().head(1).to_list()
+        raise DataError(
+            f"cannot recognise the dates in column {column!r} (e.g. {example[0] if example else ''!r}); "
+            "set dataset.date_format, e.g. '%m/%d/%Y %H:%M'"
+        )
+    if len(found) > 1:
+        found = _fit_whole_column(lf, txt, found, column)
+    return dataclasses.replace(spec, date_format=found[0]), found[0]
+
+
+def _fit_whole_column(lf: pl.LazyFrame, txt: pl.Expr, formats: list[str], column: str) -> list[str]:
+    """The ``formats`` that parse every date of the column (one streaming pass); refuses when two of them fit
+    everywhere but read a date differently."""
+    parsed = [txt.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats]
+    fails = [(p.is_null() & txt.is_not_null() & (txt != "")).sum().alias(f"f{i}") for i, p in enumerate(parsed)]
+    differ = [(parsed[0] != p).fill_null(False).any().alias(f"d{i}") for i, p in enumerate(parsed)]
+    first_diff = txt.filter(pl.any_horizontal([(parsed[0] != p).fill_null(False) for p in parsed[1:]])).first()
+    row = lf.select(*fails, *differ, first_diff.alias("example")).collect(engine="streaming").row(0, named=True)
+    fit = [f for i, f in enumerate(formats) if row[f"f{i}"] == 0] or formats[:1]
+    clash = [f for i, f in enumerate(formats) if f in fit and row[f"d{i}"]]
+    if len(fit) > 1 and clash:
+        raise DataError(
+            f"the dates in column {column!r} fit both {fit[0]!r} and {clash[0]!r} (e.g. {row['example']!r}): "
+            "day and month cannot be told apart; set dataset.date_format to the one the file uses"
+        )
+    return fit
 
 
 def _timestamp(dtype: pl.DataType, column: str, fmt: str | None, head: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
@@ -117,6 +160,7 @@ def canonical(
     with_hash: bool = False,
     row_ids: bool = True,
     own_ids: bool = True,
+    replaced: bool = False,
 ) -> pl.LazyFrame:
     """The canonical columns (``schema.CANONICAL_SCHEMA``) plus ``price`` (or null), ``_bad`` (an unreadable
     value, see ``check``), with ``with_hash`` ``_hash`` (of the raw line) and with ``row_ids`` ``_row`` (position
@@ -126,7 +170,8 @@ def canonical(
     Numbering lines forces polars to stream in order (3x slower on 50M lines); the hash gives the same counts
     whenever exact repeats are dropped (``cleaning.duplicates: drop``), the only lines that share it. Either id
     is computed for every line (polars evaluates both branches), so ``own_ids=False`` skips it for a log known
-    to have every invoice id (``with_hash`` adds ``_noinv``, the flag to count them by).
+    to have every invoice id (``with_hash`` adds ``_noinv``, the flag to count them by). With ``with_hash`` and
+    ``replaced`` (a source decoded from text) ``_replaced`` flags lines with undecodable bytes in any text column.
     """
     c = spec.columns
     if c.amount is None and (c.quantity is None or c.price is None):
@@ -136,6 +181,8 @@ def canonical(
     amount, price, checks = _amount(c, schema)
     ts, bad_date = _timestamp(schema[c.date], c.date, spec.date_format, head)
     checks.append(("date", c.date, bad_date))
+    customer = _text_id(schema[c.customer], c.customer)
+    checks.insert(0, ("customer", c.customer, customer.str.contains(FFFD, literal=True).fill_null(False)))
     bad = pl.lit(0, dtype=pl.UInt8)  # index + 1 into BAD_ROLES of the first unreadable value, 0 when none
     for role, _, flag in reversed(checks):
         bad = pl.when(flag).then(pl.lit(BAD_ROLES.index(role) + 1, dtype=pl.UInt8)).otherwise(bad)
@@ -154,9 +201,12 @@ def canonical(
     extra = ([short_hash(line_hash).alias(HASH), noinv.alias(NOINV)] if with_hash else []) + (
         [pl.col(ROW)] if row_ids else []
     )
+    texts = [n for n, t in schema.items() if t == pl.String]
+    if with_hash and replaced and texts:
+        extra.append(pl.any_horizontal(pl.col(texts).str.contains(FFFD, literal=True)).fill_null(False).alias(REPLACED))
     return (lf.with_row_index(ROW) if row_ids else lf).select(
         *extra,
-        _text_id(schema[c.customer], c.customer).alias(S.CUSTOMER),
+        customer.alias(S.CUSTOMER),
         invoice.alias(S.INVOICE),
         ts.alias(S.TIMESTAMP),
         amount.alias(S.AMOUNT),
@@ -175,6 +225,12 @@ def check(raw: pl.LazyFrame, head: pl.DataFrame, bad_rows: int, spec: DatasetSpe
     role, row = BAD_ROLES[first[0] - 1], first[1]
     column = getattr(spec.columns.resolve(list(raw.collect_schema())), role)
     value = str(raw.with_row_index(ROW).filter(pl.col(ROW) == row).select(column).collect().item()).strip()
+    if role == "customer":
+        raise DataError(
+            f"customer ids in column {column!r} have bytes that are not valid {spec.encoding} (line {row + 1}: "
+            f"{value!r}; {bad_rows:,} line(s)): ids would merge; set dataset.encoding to the file's encoding, "
+            "e.g. latin1 or cp1252"
+        )
     if role == "date":
         fmt = spec.date_format
         hint = f"it does not match dataset.date_format={fmt!r}" if fmt else "set dataset.date_format"

@@ -93,12 +93,16 @@ class Source:
     lf: pl.LazyFrame
     head: pl.DataFrame
     digest: str
+    text: bool = False  # decoded from CSV text (undecodable bytes became U+FFFD): count them while cleaning
+    path: Path | None = None
 
 
 def _path(spec: DatasetSpec) -> Path:
     path = source_path(spec)
     if not path.exists():
         raise DataError(f"dataset file not found: {path}; set dataset.path to an existing file")
+    if path.is_dir():
+        raise DataError(f"dataset.path {path} is a directory; point it at one file (CSV, .csv.gz, parquet or xlsx)")
     if path.stat().st_size == 0:
         raise DataError(f"dataset file is empty: {path}")
     return path
@@ -189,12 +193,38 @@ def scan(spec: DatasetSpec, head_rows: int = 2000, with_digest: bool = True) -> 
     try:
         lf = _scan_file(spec, path)
         head = lf.head(head_rows).collect()
-    except (pl.exceptions.PolarsError, OSError, ValueError, LookupError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"cannot read {path}: {first}; check dataset.separator / dataset.encoding") from e
+    except (pl.exceptions.PolarsError, OSError, ValueError, LookupError, EOFError) as e:
+        raise read_error(path, e) from e
     if head.height == 0:
         raise DataError(f"dataset file has no rows: {path}")
-    return Source(lf, head, _sha256(path) if with_digest else "")
+    _refuse_repeated_names(head.columns, path)
+    text = not (path.name.lower().endswith(".parquet") or _is_excel(path))
+    return Source(lf, head, _sha256(path) if with_digest else "", text, path)
+
+
+CORRUPT = ("gzip", "deflate", "unexpected end of file", "compressed", "decompress", "crc")
+
+
+def read_error(path: Path | None, e: BaseException) -> DataError:
+    """A one-line DataError for a failure reading ``path``, naming the likely cause."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if any(word in first.lower() for word in CORRUPT) or isinstance(e, EOFError):
+        return DataError(f"cannot read {path}: the compressed file is corrupt or truncated ({first}); "
+                         "download or compress it again")  # fmt: skip
+    return DataError(f"cannot read {path}: {first}; check dataset.separator / dataset.encoding")
+
+
+def _refuse_repeated_names(columns: list[str], path: Path) -> None:
+    """polars renames a header's second ``x`` to ``x_duplicated_0``: a column silently ignored. Refuse it."""
+    import re
+
+    for c in columns:
+        m = re.fullmatch(r"(.*)_duplicated_\d+", c)
+        if m and m.group(1) in columns:
+            raise DataError(
+                f"the header of {path} names column {m.group(1)!r} more than once; rename the copies so "
+                "each column has its own name"
+            )
 
 
 def read(spec: DatasetSpec) -> pl.DataFrame:

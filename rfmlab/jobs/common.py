@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from rfmlab import console, pipeline, tracking
+from rfmlab import console, models, pipeline, tracking
 from rfmlab.errors import ConfigError
 
 # keys that may differ between the processes / sessions of one search; not logged as run params
@@ -104,10 +104,19 @@ def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -
     """``pipeline.prepare`` with each stage's output logged into ``handle``'s run as soon as it exists."""
 
     def on_stage(name: str, out) -> None:
+        if name == "load" and out.get("detected"):
+            console.console.print(
+                f"  dates read as [bold]{out['date_format']}[/] (detected; set dataset.date_format to change)"
+            )
+        if name == "clean" and out.replaced_lines:
+            console.console.print(
+                f"  [yellow]{out.replaced_lines:,} line(s) had bytes that are not valid "
+                f"{cfg['dataset'].get('encoding', 'utf8')}[/] (kept, shown as \ufffd); set dataset.encoding if wrong"
+            )
         if handle is None:
             return
         if name == "load":
-            handle.log_params({"data.digest": out["digest"]})
+            handle.log_params({"data.digest": out["digest"], "data.date_format": out.get("date_format") or "native"})
             handle.log_input(out["head"], cfg["dataset"]["name"], _source(cfg["dataset"]), out["digest"])
         elif name == "clean":
             console.cleaning_report(out)
@@ -126,6 +135,7 @@ def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -
     )
     if handle is not None:
         handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
+    models.check_customers(cfg["algorithm"]["name"], {}, prep.X)  # fewer than 2: nothing to cluster or search
     return prep
 
 

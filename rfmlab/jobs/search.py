@@ -108,19 +108,21 @@ def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
 
 
 def _best_or_refuse(study, counts: dict):
+    from collections import Counter
+
     best = studies.best_trial(study)
     if best is not None:
         return best
-    reasons = sorted(
-        {
-            t.user_attrs.get("prune_reason") or t.user_attrs.get("fail_reason", "?")
-            for t in study.trials
-            if t.state.name != "COMPLETE"
-        }
+    reasons = Counter(
+        t.user_attrs.get("prune_reason") or t.user_attrs.get("fail_reason", "?")
+        for t in study.trials
+        if t.state.name != "COMPLETE"
     )
+    (top, n), *rest = reasons.most_common()
+    more = f" (and {len(rest)} other reason(s), see the child runs)" if rest else ""
     raise RfmlabError(
-        f"no valid trial in {counts} (reasons: {'; '.join(reasons)[:300]}); "
-        "widen algorithm.search_space or relax search.max_noise / search.min_cluster_share"
+        f"no valid trial in {sum(reasons.values())}: {n} for \"{top}\"{more}; widen algorithm.search_space or "
+        "relax search.max_noise / search.min_cluster_share"
     )
 
 

@@ -70,7 +70,9 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
     callbacks = [on_trial, StopAt(spec.n_trials)]
     if progress is not None:
         callbacks.append(progress)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # a failed trial is rfmlab's to report (its reason on the child run, the counts, the error if none is valid):
+    # Optuna's own warning would print a traceback per trial
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     study.optimize(objective, n_trials=remaining, timeout=spec.timeout, callbacks=callbacks, catch=(search.FitFailed,))
 
 

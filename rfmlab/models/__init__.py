@@ -17,7 +17,9 @@ from importlib import import_module
 
 import numpy as np
 
-from rfmlab.errors import ConfigError
+from rfmlab.errors import ConfigError, TooFewCustomers
+
+DISTINCT_CHECK_MAX = 200_000  # count distinct profiles up to this many customers (a sort: 0.1 s at 200k)
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,31 @@ def check_size(name: str, n_customers: int) -> None:
         )
 
 
+def check_customers(name: str, params: dict | None, X) -> None:
+    """Refuse, in rfmlab's words, a clustering the customers cannot support: fewer than 2 customers, more
+    clusters than distinct customer profiles, HDBSCAN's cluster or neighbourhood sizes above the customers."""
+    n, params = len(X), params or {}
+    if n < 2:
+        raise TooFewCustomers(f"{n} customer(s) after cleaning: clustering needs at least 2; use a larger log")
+    k = params.get("n_clusters")
+    if name in ("kmeans", "agglomerative") and k is not None:
+        distinct = len(np.unique(X, axis=0)) if n <= DISTINCT_CHECK_MAX else n
+        if distinct < 2:
+            raise TooFewCustomers(f"all {n} customers have the same features: there is nothing to cluster")
+        if k > distinct:
+            what = f"{n} customers" if distinct == n else f"{distinct} distinct customer profile(s) among {n} customers"
+            raise TooFewCustomers(f"n_clusters={k} but only {what}; choose algorithm.params.n_clusters <= {distinct}")
+    if name == "hdbscan":
+        for key in ("min_cluster_size", "min_samples"):
+            v = params.get(key)
+            if v is not None and v > n:
+                raise TooFewCustomers(f"{key}={v} is more than the {n} customers; choose algorithm.params.{key} <= {n}")
+
+
 def fit_predict(name: str, params: dict | None, X, seed: int | None = None, memory=None):
     """Fit ``name`` on X; returns (fitted estimator, labels)."""
     check_size(name, len(X))
+    check_customers(name, params, X)
     est = make(name, params, seed, memory)
     labels = est.fit_predict(X)
     return est, labels
