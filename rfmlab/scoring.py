@@ -38,6 +38,20 @@ class Segmenter:
     def is_customer_table(self, df: pl.DataFrame) -> bool:
         return "customer_id" in df.columns and all(c in df.columns for c in self.columns)
 
+    def looks_like_customer_table(self, df: pl.DataFrame) -> bool:
+        """Has ``customer_id`` or any clustering column: meant as a customer table, even if incomplete."""
+        return "customer_id" in df.columns or any(c in df.columns for c in self.columns)
+
+    def check_customer_table(self, df: pl.DataFrame, source: str = "input") -> None:
+        """Refuse an incomplete customer table naming what it lacks (not the log layout's columns)."""
+        missing = [c for c in ["customer_id", *self.columns] if c not in df.columns]
+        if missing:
+            raise DataError(
+                f"{source} looks like a customer table but lacks column(s) {missing} (it has {df.columns}); "
+                f"give customer_id, {', '.join(self.columns)}, or a transaction log in the "
+                f"{self.dataset.get('name')} layout (--dataset NAME for another layout)"
+            )
+
     def customers_from_log(self, raw: pl.DataFrame | load.Source, as_of=None, dataset: dict | None = None):
         """The customer table of a transaction log (in memory, or a ``load.Source`` streamed from a file) with
         the training data's layout and cleaning (or ``dataset``'s)."""

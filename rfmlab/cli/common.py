@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import sys
 from pathlib import Path
 
 from rfmlab.cli import CONF_DIR
 
 TRACKING_URI_HELP = "default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``rfmlab: error: <prog>: ...`` with the nearest option (did you mean) and
+    this command's own options, exit code 2."""
+
+    def parse_args(self, args=None, namespace=None):
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_args(args, namespace)
+
+    def error(self, message: str):
+        from rfmlab import console
+
+        opts = sorted({o for a in self._actions for o in a.option_strings if o.startswith("--")} - {"--help"})
+        unknown = [a.split("=")[0] for a in getattr(self, "_argv", []) if a.startswith("--")]
+        unknown = [a for a in unknown if not any(o.startswith(a) for o in opts + ["--help"])]
+        if unknown:  # a typo explains the rest (a required option "missing"): name it first
+            close = difflib.get_close_matches(unknown[0], opts, n=1, cutoff=0.7)
+            message = f"unknown option {unknown[0]}" + (f" (did you mean {close[0]}?)" if close else "")
+        console.error(f"{self.prog}: {message}; options: {', '.join(opts)} (see {self.prog} --help)")
+        sys.exit(2)
 
 
 def run_command(ap, argv, body) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from rfmlab.cli.common import run_command
+from rfmlab.cli.common import Parser, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
     """``rfmlab-compare``: a leaderboard and the pairwise ARI matrix of runs, printed and logged."""
-    import argparse
 
-    ap = argparse.ArgumentParser(prog="rfmlab-compare", description=main.__doc__)
+    ap = Parser(prog="rfmlab-compare", description=main.__doc__)
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--experiment", help="every finished top-level run of this experiment")
     which.add_argument("--sweep", help="every finished run tagged rfmlab.sweep_id=ID")

@@ -52,13 +52,33 @@ def _task(cfg) -> dict | None:
         sys.exit(130)
 
 
+def _check_overrides(args: list[str]) -> None:
+    from rfmlab import console
+    from rfmlab.cli import overrides
+    from rfmlab.errors import RfmlabError
+
+    try:
+        overrides.check(args)
+    except RfmlabError as e:
+        console.error(str(e))
+        sys.exit(2)
+
+
 def main() -> None:
     import hydra
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "0")
+    _check_overrides(sys.argv[1:])
     app = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(_task)
     try:
         app()
+    except ValueError as e:  # Hydra refusing a flag combination (-m with --cfg...), before any task ran
+        if _task_started:
+            raise
+        from rfmlab import console
+
+        console.error(f"{str(e).strip().splitlines()[0]}; see rfmlab --hydra-help")
+        sys.exit(2)
     except BrokenPipeError:  # `rfmlab --help | head`: the reader left; nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from rfmlab.cli.common import run_command
+from rfmlab.cli.common import Parser, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
     """``rfmlab-promote``: register a run's model and point an alias (default ``champion``) at it."""
-    import argparse
 
-    ap = argparse.ArgumentParser(prog="rfmlab-promote", description=main.__doc__)
+    ap = Parser(prog="rfmlab-promote", description=main.__doc__)
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--run-id", help="the run whose model to promote")
     which.add_argument("--best", action="store_true", help="the best finished run of --experiment by --metric")

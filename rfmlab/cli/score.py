@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from pathlib import Path
 
-from rfmlab.cli.common import dataset_config, run_command
+from rfmlab.cli.common import Parser, dataset_config, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
     """``rfmlab-score``: segment new customers (a customer table or a transaction log) with a model."""
-    import argparse
 
-    ap = argparse.ArgumentParser(prog="rfmlab-score", description=main.__doc__)
+    ap = Parser(prog="rfmlab-score", description=main.__doc__)
     ap.add_argument("--model", required=True, help="e.g. models:/rfm-segmenter@champion or runs:/ID/model")
     ap.add_argument("--input", required=True, help="CSV or parquet: customers (customer_id, recency, ...) or a log")
     ap.add_argument("--output", required=True, help="CSV or parquet (by extension)")
@@ -43,11 +44,16 @@ def _score(args) -> None:
     target = Path(args.output)
     if target.suffix not in (".parquet", ".csv", ".txt"):
         raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
+    if not Path(args.input).is_file():
+        what = "is a directory" if Path(args.input).is_dir() else "does not exist"
+        raise RfmlabError(f"--input {args.input} {what}; give a CSV or parquet file")
     with console.stage(f"open {args.input}"):
         src = load.scan(spec, with_digest=False)  # a log is streamed: load -> clean -> RFM never hold it in memory
-    if not segmenter.is_customer_table(src.head):
+    if segmenter.looks_like_customer_table(src.head):
+        segmenter.check_customer_table(src.head, f"--input {args.input}")
+    else:
         console.console.print(f"  [dim]input is a transaction log: RFM with the {dataset.get('name')} layout[/]")
-    with Progress(console=console.console, transient=True) as bar:
+    with Progress(console=console.console, transient=True) as bar, _in_score_terms(dataset.get("name")):
         task = bar.add_task("scoring", total=None)
         out = segmenter.score(
             src,
@@ -64,6 +70,23 @@ def _score(args) -> None:
     console.console.print(
         f"scored {out.height:,} customers -> {target}: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows())
     )
+
+
+@contextlib.contextmanager
+def _in_score_terms(layout: str | None):
+    """The log-reading errors name ``dataset.*`` options of the main command: say them in this command's terms."""
+    from rfmlab.errors import RfmlabError
+
+    try:
+        yield
+    except RfmlabError as e:
+        cols = rf"the {layout} layout's \1 column; --dataset NAME for another layout"
+        msg = re.sub(r"dataset\.columns\.(\w+)", cols, str(e))
+        msg = re.sub(
+            r"dataset\.(date_format|encoding|separator)", rf"the \1 of the {layout} layout (conf/dataset/)", msg
+        )
+        msg = msg.replace("set dataset.path to an existing file", "give an existing --input")
+        raise type(e)(msg) from e
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def _best_or_refuse(study, counts: dict):
     (top, n), *rest = reasons.most_common()
     more = f" (and {len(rest)} other reason(s), see the child runs)" if rest else ""
     raise RfmlabError(
-        f"no valid trial in {sum(reasons.values())}: {n} for \"{top}\"{more}; widen algorithm.search_space or "
+        f'no valid trial in {sum(reasons.values())}: {n} for "{top}"{more}; widen algorithm.search_space or '
         "relax search.max_noise / search.min_cluster_share"
     )
 
