@@ -44,4 +44,3 @@ def test_make_dashboard_without_studies_says_what_to_do(tmp_path):
                          capture_output=True, text=True)  # fmt: skip
     assert res.returncode == 2
     assert "rfmlab: error: no studies in" in res.stdout + res.stderr and "run a search first" in res.stdout
-

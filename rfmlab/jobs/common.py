@@ -13,7 +13,7 @@ from rfmlab import console, models, pipeline, tracking
 from rfmlab.errors import ConfigError
 
 # keys that may differ between the processes / sessions of one search; not logged as run params
-VOLATILE = ("search.resume", "search.n_workers", "search.n_trials", "search.timeout", "sweep_id")
+VOLATILE = ("search.resume", "search.n_workers", "search.n_trials", "search.timeout", "sweep_id", "rerun_of")
 
 
 def algorithm_params(cfg: dict) -> dict:
@@ -59,6 +59,8 @@ def tags(cfg: dict) -> dict:
     }
     if cfg.get("sweep_id"):
         out["rfmlab.sweep_id"] = str(cfg["sweep_id"])
+    if cfg.get("rerun_of"):
+        out["rfmlab.rerun_of"] = str(cfg["rerun_of"])
     if (cfg.get("study") or {}).get("name"):
         out["rfmlab.study"] = str(cfg["study"]["name"])
     return out

@@ -57,5 +57,7 @@ class Assigner:
             return labels, d / self._eps
         import hdbscan
 
+        if not (np.asarray(self.estimator.labels_) >= 0).any():  # no cluster at all: everyone is noise
+            return np.full(len(X), -1, dtype=np.int64), np.ones(len(X))
         labels, strength = hdbscan.approximate_predict(self.estimator, X)
         return labels.astype(np.int64), 1.0 - strength
