@@ -252,3 +252,24 @@ def test_sweep_runs_every_combination_as_its_own_search_under_one_sweep_id(tmp_p
             assert p.info.status == "FINISHED"
     assert len(sweep_ids) == 1 and len(combos) == 4
     assert f"tags.rfmlab.sweep_id = '{sweep_ids.pop()}'" in res.stdout
+
+
+@pytest.mark.parametrize("store", ["sqlite", "journal"])
+def test_processes_started_at_the_same_instant_make_one_parent_and_one_child_per_trial(tmp_path, store):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"  # a fresh local MLflow store, created by the racing processes
+    storage = f"sqlite:///{tmp_path}/optuna.db" if store == "sqlite" else str(tmp_path / "optuna.journal")
+    args = [*slow_search(uri, storage, n_trials=18), "search.study_name=together"]
+    procs = [spawn_cli(*args) for _ in range(3)]  # no waiting between them
+    errs = [p.communicate(timeout=600)[1] for p in procs]
+    for p, err in zip(procs, errs, strict=True):
+        assert p.returncode == 0, err
+        assert "Traceback" not in err
+    study = optuna.load_study(study_name="together", storage=studies.storage_for(storage))
+    done = studies.finished_trials(study)
+    assert 18 <= len(done) <= 18 + 2 and len({t.number for t in done}) == len(done)
+    _, parents, children = runs_of(uri, "ecommerce")
+    (parent,) = parents  # one parent run for the three processes
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}
+    numbers = sorted(int(c.data.tags["optuna.trial_number"]) for c in children)
+    assert numbers == sorted(t.number for t in done)  # exactly one child run per finished trial
+    assert parent.data.metrics["n_trials_complete"] + parent.data.metrics["n_trials_pruned"] >= 18
