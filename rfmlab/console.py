@@ -28,6 +28,13 @@ def stage(name: str):
 
 
 def error(message: str) -> None:
+    """One line on stderr; with ``RFMLAB_DEBUG=1`` the traceback of the error being handled first."""
+    import os
+    import sys
+    import traceback
+
+    if os.environ.get("RFMLAB_DEBUG") == "1" and sys.exc_info()[0] is not None:
+        traceback.print_exc()
     err_console.print(f"[bold red]rfmlab: error:[/] {message}", soft_wrap=True)
 
 

@@ -90,6 +90,8 @@ def test_clean_counts_each_reason_and_keeps_net_returns():
     assert report.dropped == {
         "missing_customer": 1,
         "missing_date": 0,
+        "missing_amount": 0,
+        "nonfinite_amount": 0,
         "duplicate": 1,
         "nonpositive_price": 1,
         "nonpositive_customer": 0,

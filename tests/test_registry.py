@@ -138,7 +138,7 @@ def test_promote_best_scores_and_reproduces_the_run(trained):
 
 
 def test_promote_refuses_runs_without_model_or_metric(trained):
-    _, uri = trained
+    tmp, uri = trained
     _, rs = runs(uri)
     nomodel = [r for r in rs if r.info.run_name == "nomodel"][0]
     res = promote("--run-id", nomodel.info.run_id, "--tracking-uri", uri)
@@ -146,7 +146,9 @@ def test_promote_refuses_runs_without_model_or_metric(trained):
     with_model = [r for r in rs if "rfmlab.model_uri" in r.data.tags][0]
     res = promote("--run-id", with_model.info.run_id, "--metric", "ari_vs_nothing", "--tracking-uri", uri)
     assert res.returncode == 2 and "no metric 'ari_vs_nothing'" in res.stderr
-    res = score("--model", "models:/nope@champion", "--input", "x.csv", "--output", "y.csv", "--tracking-uri", uri)
+    (tmp / "x.csv").write_text("customer_id,recency,frequency,monetary\nc1,3,4,50\n")
+    res = score("--model", "models:/nope@champion", "--input", str(tmp / "x.csv"), "--output", "y.csv",
+                "--tracking-uri", uri)  # fmt: skip
     assert res.returncode == 2 and "cannot load models:/nope@champion" in res.stderr
 
 

@@ -34,6 +34,12 @@ def _score(args) -> None:
     from rfmlab.data import load
     from rfmlab.errors import RfmlabError
 
+    target = Path(args.output)
+    if target.suffix not in (".parquet", ".csv", ".txt"):
+        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
+    if not Path(args.input).is_file():
+        what = "is a directory" if Path(args.input).is_dir() else "does not exist"
+        raise RfmlabError(f"--input {args.input} {what}; give a CSV or parquet file")
     uri = tracking.store_uri(args.tracking_uri)
     with console.stage(f"load model {args.model}"):
         segmenter = registry.load_segmenter(args.model, uri)
@@ -41,12 +47,6 @@ def _score(args) -> None:
     spec = load.DatasetSpec.from_dict(
         {**{k: v for k, v in dataset.items() if k != "synthetic"}, "path": args.input, "download": {}, "synthetic": {}}
     )
-    target = Path(args.output)
-    if target.suffix not in (".parquet", ".csv", ".txt"):
-        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
-    if not Path(args.input).is_file():
-        what = "is a directory" if Path(args.input).is_dir() else "does not exist"
-        raise RfmlabError(f"--input {args.input} {what}; give a CSV or parquet file")
     with console.stage(f"open {args.input}"):
         src = load.scan(spec, with_digest=False)  # a log is streamed: load -> clean -> RFM never hold it in memory
     if segmenter.looks_like_customer_table(src.head):
