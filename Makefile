@@ -10,6 +10,8 @@ MODEL ?= models:/rfm-segmenter@champion
 PORT  ?= 5001
 STUDIES ?= mlruns/optuna.journal
 DASH_PORT ?= 8080
+# the suite on both cores, one test file per worker (module fixtures shared, no two tests of a file at once)
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 help:
 	@echo "make run    - install into .venv and run the main job on the embedded default dataset"

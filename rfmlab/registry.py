@@ -129,3 +129,17 @@ def load_segmenter(model_uri: str, uri: str):
     if not hasattr(inner, "segmenter"):
         raise RfmlabError(f"{model_uri} is not an rfmlab model")
     return inner.segmenter
+
+
+def model_version(model_uri: str, uri: str) -> tuple[str | None, str | None, str | None]:
+    """(registered name, version, alias) of a ``models:/name@alias`` or ``models:/name/version`` URI; Nones for
+    other URIs (``runs:/...``)."""
+    if not model_uri.startswith("models:/") or model_uri.startswith("models:/m-"):
+        return None, None, None
+    ref = model_uri.removeprefix("models:/")
+    client = _mlflow().MlflowClient(uri)
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        return name, client.get_model_version_by_alias(name, alias).version, alias
+    name, _, version = ref.partition("/")
+    return name, version or None, None

@@ -34,6 +34,7 @@ class Segmenter:
     names: dict[int, str]  # cluster id -> segment name
     analysis_date: str  # of the training data (for the record)
     metadata: dict = field(default_factory=dict)
+    reference: dict = field(default_factory=dict)  # feature -> training distribution (``migration.reference``)
 
     def is_customer_table(self, df: pl.DataFrame) -> bool:
         return "customer_id" in df.columns and all(c in df.columns for c in self.columns)

@@ -219,6 +219,14 @@ class RunHandle:
         if items:
             self._client().log_batch(self.run_id, metrics=items)
 
+    def log_series(self, rows: list[tuple[str, float, int, int]]) -> None:
+        """Stepped metrics (key, value, step, timestamp in ms): MLflow's charts draw them as lines over time."""
+        from mlflow.entities import Metric
+
+        items = [Metric(k, float(v), ts, step) for k, v, step, ts in rows if v is not None and not math.isnan(float(v))]
+        for lo in range(0, len(items), 1000):  # MLflow's batch limit
+            self._client().log_batch(self.run_id, metrics=items[lo : lo + 1000])
+
     def set_tags(self, tags: dict[str, str]) -> None:
         from mlflow.entities import RunTag
 
@@ -320,6 +328,7 @@ def log_table(handle: RunHandle, frames: dict[str, object], path: str = "tables"
     with tempfile.TemporaryDirectory() as tmp:
         for fname, df in frames.items():
             target = Path(tmp) / fname
+            target.parent.mkdir(parents=True, exist_ok=True)
             if fname.endswith(".parquet"):
                 df.write_parquet(target)
             else:

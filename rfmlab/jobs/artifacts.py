@@ -5,6 +5,9 @@ from __future__ import annotations
 import rfmlab
 from rfmlab import pipeline, tracking
 
+# features whose training distribution the model keeps, for drift (PSI) when rfmlab-track follows it over time
+DRIFT_FEATURES = ("recency", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
+
 
 def log_fit(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, prep: pipeline.Prepared | None = None) -> None:
     """Metrics, tables, segment summaries and plots of a fitted clustering into ``handle``'s run."""
@@ -63,7 +66,7 @@ def log_segmenter(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.
     """The run's pyfunc model: RFM settings, fitted transform, clusterer, assignment and names."""
     if not cfg["tracking"].get("log_model", True):
         return None
-    from rfmlab import serving
+    from rfmlab import migration, serving
     from rfmlab.models.assign import Assigner
     from rfmlab.scoring import Segmenter
 
@@ -77,6 +80,7 @@ def log_segmenter(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.
         fit.names,
         prep.analysis_date.isoformat(),
         {"rfmlab_version": rfmlab.__version__, "run_id": handle.run_id},
+        {c: migration.reference(fit.customers[c].to_numpy()) for c in DRIFT_FEATURES if c in fit.customers.columns},
     )
     uri = serving.log_model(segmenter, fit.customers.head(5))
     handle.set_tags({"rfmlab.model_uri": uri})
