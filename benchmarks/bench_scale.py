@@ -70,14 +70,14 @@ def _chunk(rng, rows: int, first_invoice: int, t0: float, t1: float, customers: 
     return df[idx], k
 
 
-def make_log(path: Path, rows: int, customers: int = 250_000, seed: int = 0) -> None:
-    """Written in 5M-line parts, then joined by a streaming sink (bounded memory)."""
+def make_log(path: Path, rows: int, customers: int = 250_000, seed: int = 0, days: int = 374) -> None:
+    """Written in 5M-line parts, then joined by a streaming sink (bounded memory); ``days`` of history."""
     import numpy as np
     import polars as pl
 
     rng = np.random.default_rng(seed)
     parts, first, n_parts = [], 536_365, max(1, rows // CHUNK)
-    span = 374 * 86400 / n_parts
+    span = days * 86400 / n_parts
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
         for i in range(n_parts):
             df, k = _chunk(rng, rows // n_parts, first, i * span, (i + 1) * span, customers)
