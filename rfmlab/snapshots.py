@@ -1,7 +1,7 @@
 """Customer tables as of a series of dates (month, week or quarter ends) from one cleaned log.
 
-The kept lines are read once and folded into one row per (customer, invoice, kind, timestamp): the same
-sums and counts ``features.aggregate`` takes per customer, on a table a few percent of the log's size.
+The kept lines are read once and folded into one row per (customer, invoice, kind, day): the same sums and
+counts ``features.aggregate`` takes per customer, on a table a few percent of the log's size.
 Each snapshot aggregates the rows before its date, exactly as ``pipeline.customer_table`` with that
 ``analysis_date`` (tested): a customer with no purchase yet is absent from it, not a zero row.
 """
@@ -36,11 +36,18 @@ def dates(first: date, last: date, every: str, start: date | None = None, end: d
     return out
 
 
+DAY, INV = "_day", "_inv"
+
+
 def fold(kept: pl.LazyFrame) -> pl.DataFrame:
-    """One row per (customer, invoice, kind, timestamp) of the kept lines: amount, lines, return lines."""
+    """One row per (customer, invoice, kind, day) of the kept lines: amount and lines. The invoice is kept as
+    its 64-bit hash and the time as its day (recency and tenure count days; snapshots start at midnight):
+    a 50M-line log folds to ~6M rows of 30 bytes plus the customer id."""
     return (
-        kept.group_by(S.CUSTOMER, S.INVOICE, S.IS_RETURN, S.TIMESTAMP)
-        .agg(pl.col(S.AMOUNT).sum(), pl.len().alias("_n"))
+        kept.group_by(
+            S.CUSTOMER, pl.col(S.INVOICE).hash().alias(INV), S.IS_RETURN, pl.col(S.TIMESTAMP).dt.date().alias(DAY)
+        )
+        .agg(pl.col(S.AMOUNT).sum(), pl.len().cast(pl.UInt32).alias("_n"))
         .collect(engine="streaming")
     )
 
@@ -48,18 +55,19 @@ def fold(kept: pl.LazyFrame) -> pl.DataFrame:
 def _aggregate(rows: pl.DataFrame, before: datetime) -> pl.DataFrame:
     """``features.aggregate``'s columns from folded rows before ``before``."""
     buy = ~pl.col(S.IS_RETURN)
-    bought_at = pl.when(buy).then(pl.col(S.TIMESTAMP))
-    bought_invoice = pl.when(buy).then(pl.col(S.INVOICE))
+    day = pl.col(DAY).cast(pl.Datetime("us"))
+    bought_at = pl.when(buy).then(day)
+    bought_invoice = pl.when(buy).then(pl.col(INV))
     return (
         rows.lazy()
-        .filter(pl.col(S.TIMESTAMP) < before)
+        .filter(pl.col(DAY) < before.date())
         .group_by(S.CUSTOMER)
         .agg(
             bought_at.max().alias("_last"),
             bought_at.min().alias("_first"),
             pl.col(S.AMOUNT).sum().alias("monetary"),
             pl.when(~buy).then(-pl.col(S.AMOUNT)).sum().alias("_returned"),
-            pl.col(S.TIMESTAMP).max().alias("_latest"),
+            day.max().alias("_latest"),
             pl.col("_n").sum().cast(pl.UInt32).alias("_lines"),
             pl.when(~buy).then(pl.col("_n")).otherwise(0).sum().cast(pl.UInt32).alias("_return_lines"),
             (bought_invoice.n_unique() - (bought_invoice.null_count() > 0)).alias("frequency"),

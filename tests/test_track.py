@@ -44,7 +44,7 @@ def test_snapshot_tables_equal_the_customer_table_at_each_date(tmp_path):
                     "quantity": "Quantity", "price": "UnitPrice"}, "cleaning": {"cancellations": "net"}})  # fmt: skip
     cleaned = pipeline.clean_log(ds)
     rows = snapshots.fold(cleaned.kept)
-    assert rows.height < raw.height / 5  # one row per invoice, not per line
+    assert rows.height < raw.height / 5  # one row per invoice and day, not per line
     when = snapshots.dates(date(2010, 12, 1), date(2011, 12, 9), "quarter")
     assert when == [date(2011, 1, 1), date(2011, 4, 1), date(2011, 7, 1), date(2011, 10, 1), date(2011, 12, 10)]
     for d in when:

@@ -46,8 +46,8 @@ def snapshot_tables(spec: TrackSpec, on_stage=lambda n, o: None) -> tuple[dict[d
         from rfmlab.errors import DataError
 
         raise DataError(f"no line of {spec.input} is left after cleaning; check --dataset and the file")
-    ts = rows[snapshots.S.TIMESTAMP]
-    when = snapshots.dates(ts.min().date(), ts.max().date(), spec.every, spec.start, spec.end)
+    days = rows[snapshots.DAY]
+    when = snapshots.dates(days.min(), days.max(), spec.every, spec.start, spec.end)
     with console.stage(f"{len(when)} snapshots ({spec.every})"):
         tables = {d: snapshots.table(rows, log.repeats, d) for d in when}
     return {d: t for d, t in tables.items() if t.height}, log
