@@ -132,4 +132,5 @@ def test_rfmlab_track_on_online_retail_ii_logs_shares_transitions_sankey_paths_a
     for f in ("plots/sankey.html", "plots/sankey.png", "plots/segment_shares.png", "plots/psi.png"):
         assert (tmp_path / "a" / f).exists()
     assert len(list((tmp_path / "a" / "tables" / "transitions").glob("*.csv"))) == 12
+    assert len(list((tmp_path / "a" / "plots" / "transitions").glob("*.png"))) == 12
     assert run.data.tags["mlflow.note.content"].startswith("### Segments over 13 snapshots")

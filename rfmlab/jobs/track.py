@@ -13,6 +13,7 @@ from rfmlab import console, migration, pipeline, snapshots, tracking
 from rfmlab.data import load
 
 FEATURES = ("recency", "frequency", "monetary")
+HEATMAPS = 24  # transition heatmaps drawn: the latest steps (every matrix is logged as CSV)
 
 
 @dataclass
@@ -155,9 +156,8 @@ def _log_artifacts(h, segmented, counts, matrices, acts, psi, threshold) -> None
     figs = {"plots/segment_shares.png": pm.shares(counts), "plots/sankey.png": pm.alluvial(path)}
     if psi.height:
         figs["plots/psi.png"] = pm.psi_lines(psi, threshold)
-    if matrices:
-        (a, b), last = list(matrices.items())[-1]
-        figs["plots/transitions_last.png"] = pm.transition_heatmap(last, f"From {a} to {b}")
+    for (a, b), m in list(matrices.items())[-HEATMAPS:]:  # one per step (the latest ones when there are many)
+        figs[f"plots/transitions/{a}_to_{b}.png"] = pm.transition_heatmap(m, f"From {a} to {b}")
     for name, fig in figs.items():
         h.log_figure(fig, name)
         close(fig)
