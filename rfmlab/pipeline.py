@@ -228,7 +228,7 @@ def fit(
         fitted = models.fit(algorithm, params, prep.X, seed, max_exact)
         est, labels = fitted.estimator, fitted.labels
     with stage("evaluate"):
-        metrics = prep.evaluator.score(labels)
+        metrics = prep.evaluator.score(labels, ci="bootstrap")
         customers = prep.customers.with_columns(pl.Series("cluster", labels.astype(np.int64)))
     names: dict[int, str] = {}
     if prep.namer is not None:

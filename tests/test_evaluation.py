@@ -52,3 +52,39 @@ def test_scores_on_the_evaluation_sample_alone_match_the_silhouette_of_the_full_
     full, part = ev.score(labels), ev.score(labels[ev.sample], on_sample=True)
     assert part["silhouette"] == full["silhouette"]
     assert part["n_clusters"] == 3 and abs(part["max_cluster_share"] - 1 / 3) < 0.1
+
+
+def test_silhouette_interval_bootstrap_and_normal_agree_and_shrink_with_the_sample():
+    from sklearn.datasets import make_blobs
+
+    from rfmlab.evaluation import Evaluator, bootstrap_ci, normal_ci
+
+    X, y = make_blobs(n_samples=12_000, centers=4, cluster_std=2.5, random_state=1)
+    ev = Evaluator(X, sample_size=10_000, seed=0)
+    values = ev.silhouette_values(y)
+    mean = float(values.mean())
+    b, n = bootstrap_ci(values), normal_ci(values)
+    assert b[0] < mean < b[1] and n[0] < mean < n[1]
+    assert abs(b[0] - n[0]) < 0.001 and abs(b[1] - n[1]) < 0.001  # why trials may use the free normal interval
+    m = ev.score(y, ci="bootstrap")
+    assert (m["silhouette_ci_low"], m["silhouette_ci_high"]) == pytest.approx(b)
+    small = Evaluator(X, sample_size=1_000, seed=0)
+    lo, hi = small.score(y)["silhouette_ci_low"], small.score(y)["silhouette_ci_high"]
+    assert hi - lo > 2.5 * (n[1] - n[0])  # ~sqrt(10) wider on a tenth of the points
+
+
+def test_trials_within_the_best_interval_are_reported_indistinguishable():
+    import optuna
+
+    from rfmlab.jobs import search_report
+
+    study = optuna.create_study(direction="maximize")
+    dist = {"n_clusters": optuna.distributions.IntDistribution(2, 12)}
+    for k, sil in ((2, 0.450), (3, 0.446), (4, 0.430), (3, 0.446)):  # k=3 twice: one parameter set
+        m = {"silhouette": sil, "silhouette_ci_low": sil - 0.005, "silhouette_ci_high": sil + 0.005}
+        study.add_trial(optuna.trial.create_trial(params={"n_clusters": k}, distributions=dist, value=sil,
+                                                  user_attrs={"metrics": m}))  # fmt: skip
+    best = study.best_trial
+    assert best.params == {"n_clusters": 2}
+    close = search_report.indistinguishable(study, best)
+    assert [(p, round(v, 3)) for _, p, v in close] == [("n_clusters=3", 0.446)]  # k=4 lies outside [0.445, 0.455]

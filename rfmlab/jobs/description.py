@@ -59,6 +59,9 @@ def markdown(cfg: dict, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict
         "| " + " | ".join(_num(m.get(k, float("nan"))) for k in HEADLINE) + " |",
         "",
     ]
+    if m.get("silhouette_ci_low") == m.get("silhouette_ci_low"):  # not NaN
+        lines += [f"Silhouette 95% interval on the evaluation sample: [{m['silhouette_ci_low']:.4f}, "
+                  f"{m['silhouette_ci_high']:.4f}] (bootstrap, 1,000 resamples)", ""]  # fmt: skip
     if search is not None:
         c, best = search["counts"], search["best"]
         lines += [

@@ -27,6 +27,38 @@ def best_table(study, spec, counts: dict, best, seconds: float) -> None:
         f"{seconds:.1f} s",
     )
     console.console.print(t)
+    close = indistinguishable(study, best)
+    if close:
+        lo, hi = best.user_attrs["metrics"]["silhouette_ci_low"], best.user_attrs["metrics"]["silhouette_ci_high"]
+        shown = "; ".join(f"trial {n} ({p}) {v:.4f}" for n, p, v in close[:5]) + (" ..." if len(close) > 5 else "")
+        console.console.print(
+            f"  [yellow]{len(close)} other parameter set(s) within the best's 95% silhouette interval "
+            f"[{lo:.4f}, {hi:.4f}][/], indistinguishable on this sample: {shown}"
+        )
+
+
+def indistinguishable(study, best) -> list[tuple[int, str, float]]:
+    """Completed trials with other parameters whose silhouette lies within the best trial's 95% interval
+    (``silhouette_ci_low``..``_high``), best first: on this evaluation sample they cannot be told apart."""
+    m = best.user_attrs.get("metrics") or {}
+    lo = m.get("silhouette_ci_low")
+    if lo is None or (m.get("silhouette") is None):
+        return []
+    seen, out = {tuple(sorted(best.params.items()))}, []
+    for t in sorted(studies_complete(study), key=lambda t: -(t.value or -math.inf)):
+        key = tuple(sorted(t.params.items()))
+        v = (t.user_attrs.get("metrics") or {}).get("silhouette")
+        if key in seen or v is None or v < lo:
+            continue
+        seen.add(key)
+        out.append((t.number, ", ".join(f"{k}={console.fmt(x)}" for k, x in t.params.items()), float(v)))
+    return out
+
+
+def studies_complete(study) -> list:
+    from optuna.trial import TrialState
+
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
 
 
 def per_k(study) -> dict[int, tuple[float, float]]:
