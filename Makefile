@@ -24,16 +24,16 @@ help:
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "installing rfmlab into $(VENV) (log: $(VENV)/install.log)"
-	@$(BIN)/python -m pip install -e . > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/python -m pip install -e . >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	@echo "installing rfmlab with dev extras into $(VENV) (log: $(VENV)/install.log)"
-	@$(BIN)/python -m pip install -e ".[dev]" > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/python -m pip install -e ".[dev]" >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $@ $(STAMP)
 
 run: $(STAMP)

@@ -52,6 +52,15 @@ def table(res: dict) -> str:
              f"trials valid, best {run_.get('params') or run_.get('best', '?').rstrip(',')} (silhouette "
              f"{run_.get('silhouette', float('nan')):.3f})")
         )  # fmt: skip
+    tr = res.get("track")
+    if tr:
+        o, b = tr["orii"], tr["big"]
+        rows.append(("`rfmlab-track --scheme rfm11`, Online Retail II: 13 monthly snapshots / one (whole commands)",
+                     f"{o['monthly']['wall_s']:.1f} / {o['one']['wall_s']:.1f} s = x{o['ratio']:.2f}, peak "
+                     f"{o['monthly']['peak_mb']:.0f} MiB"))  # fmt: skip
+        what = f"`rfmlab-track`, {b['rows'] / 1e6:.0f}M-line log over 2 years: {b['snapshots']} monthly snapshots"
+        rows.append((what,
+                     f"{b['wall_s']:.1f} s, peak {b['peak_mb']:.0f} MiB"))  # fmt: skip
     head = f"Measured by `make bench` on {res['machine']}, {res['date']}:\n\n| benchmark | result |\n|---|---|\n"
     return head + "\n".join(f"| {a} | {b} |" for a, b in rows)
 
@@ -71,6 +80,7 @@ def main() -> None:
         "search": run("bench_search.py", "--customers", "20000" if q else "100000", "--repeat", "1" if q else "5"),
         "scale": run("bench_scale.py", "--rows", "2000000" if q else "50000000", "--repeat", "1" if q else "3"),
         "million": run("bench_million.py", "--customers", "60000" if q else "1000000"),
+        "track": run("bench_track.py", "--rows", "2000000" if q else "50000000", "--repeat", "1" if q else "3"),
     }
     (HERE / "results.json").write_text(json.dumps(res, indent=2))
     text = README.read_text()
