@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import re
 import sys
 from pathlib import Path
 
@@ -62,3 +64,21 @@ def dataset_config(name: str) -> dict:
         options = sorted(p.stem for p in (Path(CONF_DIR) / "dataset").glob("*.yaml"))
         raise ConfigError(f"unknown dataset {name!r}; use one of {options}") from e
     return OmegaConf.to_container(cfg.dataset, resolve=False)
+
+
+@contextlib.contextmanager
+def in_command_terms(layout: str | None):
+    """Log-reading errors name the main command's ``dataset.*`` options: say them in an argparse command's terms
+    (its ``--dataset`` layout, its ``--input``)."""
+    from rfmlab.errors import RfmlabError
+
+    try:
+        yield
+    except RfmlabError as e:
+        cols = rf"the {layout} layout's \1 column; --dataset NAME for another layout"
+        msg = re.sub(r"dataset\.columns\.(\w+)", cols, str(e))
+        msg = re.sub(
+            r"dataset\.(date_format|encoding|separator)", rf"the \1 of the {layout} layout (conf/dataset/)", msg
+        )
+        msg = msg.replace("set dataset.path to an existing file", "give an existing --input")
+        raise type(e)(msg) from e

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import re
 from pathlib import Path
 
-from rfmlab.cli.common import Parser, dataset_config, run_command
+from rfmlab.cli.common import Parser, dataset_config, in_command_terms, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,7 +51,7 @@ def _score(args) -> None:
         segmenter.check_customer_table(src.head, f"--input {args.input}")
     else:
         console.console.print(f"  [dim]input is a transaction log: RFM with the {dataset.get('name')} layout[/]")
-    with Progress(console=console.console, transient=True) as bar, _in_score_terms(dataset.get("name")):
+    with Progress(console=console.console, transient=True) as bar, in_command_terms(dataset.get("name")):
         task = bar.add_task("scoring", total=None)
         out = segmenter.score(
             src,
@@ -70,23 +68,6 @@ def _score(args) -> None:
     console.console.print(
         f"scored {out.height:,} customers -> {target}: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows())
     )
-
-
-@contextlib.contextmanager
-def _in_score_terms(layout: str | None):
-    """The log-reading errors name ``dataset.*`` options of the main command: say them in this command's terms."""
-    from rfmlab.errors import RfmlabError
-
-    try:
-        yield
-    except RfmlabError as e:
-        cols = rf"the {layout} layout's \1 column; --dataset NAME for another layout"
-        msg = re.sub(r"dataset\.columns\.(\w+)", cols, str(e))
-        msg = re.sub(
-            r"dataset\.(date_format|encoding|separator)", rf"the \1 of the {layout} layout (conf/dataset/)", msg
-        )
-        msg = msg.replace("set dataset.path to an existing file", "give an existing --input")
-        raise type(e)(msg) from e
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ promoted model or a rule scheme, and log their migration and feature drift in on
 
 from __future__ import annotations
 
-from rfmlab.cli.common import Parser, dataset_config, run_command
+from rfmlab.cli.common import Parser, dataset_config, in_command_terms, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,7 +43,8 @@ def _track(args) -> None:
         dataset = dataset_config(args.dataset)
     spec = track.TrackSpec(dataset, args.input, args.every, features.parse_date(args.start),
                            features.parse_date(args.end), args.experiment, args.psi_threshold)  # fmt: skip
-    out = track.run(spec, segment, reference, tags, uri, source)
+    with in_command_terms(dataset.get("name")):
+        out = track.run(spec, segment, reference, tags, uri, source)
     snaps = out["snapshots"]
     console.console.print(f"tracked {len(snaps)} snapshots ({snaps[0]} .. {snaps[-1]})")
     console.console.print(f"[bold]this run[/]  {out['url']}")
