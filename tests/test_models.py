@@ -94,3 +94,16 @@ def test_hdbscan_trials_sharing_min_samples_reuse_one_tree(tmp_path):
     assert search.Objective(None, "hdbscan", {}, {}, search.SearchSpec()).memory is not None
     assert search.Objective(None, "kmeans", {}, {}, search.SearchSpec()).memory is None
     assert models.make("hdbscan", {"min_cluster_size": 5}).memory.location is None
+
+
+def test_distinct_profiles_are_counted_past_the_first_rows_only_when_needed():
+    from rfmlab.errors import TooFewCustomers
+
+    Y = np.zeros((30_000, 3))
+    Y[-3:] = [[1, 1, 1], [2, 2, 2], [3, 3, 3]]  # the first rows are all alike; 4 profiles in all
+    models.check_customers("kmeans", {"n_clusters": 4}, Y)  # counted in full: enough
+    with pytest.raises(TooFewCustomers, match="n_clusters=5 but only 4 distinct customer profile"):
+        models.check_customers("kmeans", {"n_clusters": 5}, Y)
+    with pytest.raises(TooFewCustomers, match="all 30000 customers have the same features"):
+        models.check_customers("agglomerative", {"n_clusters": 2}, np.ones((30_000, 3)))
+    models.check_customers("kmeans", {"n_clusters": 12}, X)  # 600 distinct blobs points: fine

@@ -19,7 +19,8 @@ import numpy as np
 
 from rfmlab.errors import ConfigError, TooFewCustomers
 
-DISTINCT_CHECK_MAX = 200_000  # count distinct profiles up to this many customers (a sort: 0.1 s at 200k)
+DISTINCT_CHECK_MAX = 200_000  # count distinct profiles up to this many customers (a sort: 65 ms at 100k)
+DISTINCT_HEAD = 2_048  # first looked for among this many rows (0.2 ms): enough for any k of a search
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,16 @@ def check_size(name: str, n_customers: int) -> None:
         )
 
 
+def _distinct(X, enough: int) -> int:
+    """Distinct rows of X, counted in full only when its first rows hold fewer than ``enough`` (a search calls
+    this every trial: a full count costs 65 ms at 100k customers). Above ``DISTINCT_CHECK_MAX``: n."""
+    n = len(X)
+    head = len(np.unique(X[:DISTINCT_HEAD], axis=0))
+    if head >= enough or n <= DISTINCT_HEAD:
+        return head if n <= DISTINCT_HEAD else max(head, enough)
+    return len(np.unique(X, axis=0)) if n <= DISTINCT_CHECK_MAX else n
+
+
 def check_customers(name: str, params: dict | None, X) -> None:
     """Refuse, in rfmlab's words, a clustering the customers cannot support: fewer than 2 customers, more
     clusters than distinct customer profiles, HDBSCAN's cluster or neighbourhood sizes above the customers."""
@@ -80,7 +91,7 @@ def check_customers(name: str, params: dict | None, X) -> None:
         raise TooFewCustomers(f"{n} customer(s) after cleaning: clustering needs at least 2; use a larger log")
     k = params.get("n_clusters")
     if name in ("kmeans", "agglomerative") and k is not None:
-        distinct = len(np.unique(X, axis=0)) if n <= DISTINCT_CHECK_MAX else n
+        distinct = _distinct(X, max(k, 2))
         if distinct < 2:
             raise TooFewCustomers(f"all {n} customers have the same features: there is nothing to cluster")
         if k > distinct:
