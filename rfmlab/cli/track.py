@@ -65,20 +65,12 @@ def _model(model_uri: str, uri: str):
 
 
 def _scheme(name: str):
-    from pathlib import Path
-
     import polars as pl
-    import yaml
 
     from rfmlab import segments
-    from rfmlab.cli import CONF_DIR
-    from rfmlab.errors import ConfigError
+    from rfmlab.cli.common import scheme_config
 
-    path = Path(CONF_DIR) / "segments" / f"{name}.yaml"
-    if not path.exists():
-        valid = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise ConfigError(f"--scheme {name!r} is not a scheme; use one of {', '.join(valid)}")
-    scheme = segments.Scheme.from_dict(name, yaml.safe_load(path.read_text())[name])
+    scheme = segments.Scheme.from_dict(name, scheme_config(name, "--scheme"))
 
     def segment(table):
         return segments.apply(scheme, table).select("customer_id", pl.col(name).alias("segment"))

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import platform
-from pathlib import Path
-
-import yaml
 
 from rfmlab import console, models, pipeline, tracking
-from rfmlab.errors import ConfigError
 
 # keys that may differ between the processes / sessions of one search; not logged as run params
 VOLATILE = ("search.resume", "search.n_workers", "search.n_trials", "search.timeout", "sweep_id", "rerun_of")
@@ -93,13 +89,9 @@ def naming_config(segments_cfg: dict | None) -> dict | None:
     naming = seg.get("naming")
     if not naming or naming in seg:
         return None
-    from rfmlab.cli import CONF_DIR
+    from rfmlab.cli.common import scheme_config
 
-    files = sorted(p.stem for p in (Path(CONF_DIR) / "segments").glob("*.yaml"))
-    path = Path(CONF_DIR) / "segments" / f"{naming}.yaml"
-    if not path.exists():
-        raise ConfigError(f"segments.naming={naming!r} is not a scheme; use one of {files} (conf/segments/)")
-    return (yaml.safe_load(path.read_text()) or {}).get(naming)
+    return scheme_config(naming, "segments.naming")
 
 
 def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
