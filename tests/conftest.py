@@ -22,7 +22,7 @@ def shared_data_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = shared_data_dir()
     if path is None:

@@ -157,6 +157,13 @@ def test_streaming_main_path_equals_the_in_memory_path_on_real_files(shared_data
     assert customers.equals(ref_customers)
 
 
+@pytest.fixture(scope="module")
+def retail_customers(shared_data):
+    """The Online Retail customer table as the online_retail config builds it (once for the scheme tests)."""
+    spec = load.DatasetSpec.from_dict({**_cfg("online_retail"), "path": str(shared_data / FILES["online_retail"][0])})
+    return pipeline.customer_table(spec)[0]
+
+
 def _study_quartile_scores(customers):
     """The stock-market study's scoring, as its notebook writes it (pandas, quantiles interpolated linearly)."""
     import numpy as np
@@ -195,14 +202,13 @@ def _study_quartile_scores(customers):
     return df
 
 
-def test_quartile_scheme_reproduces_the_stock_market_studys_scoring(shared_data):
+def test_quartile_scheme_reproduces_the_stock_market_studys_scoring(retail_customers):
     import yaml
 
     from rfmlab import segments
     from rfmlab.cli import CONF_DIR
 
-    spec = load.DatasetSpec.from_dict({**_cfg("online_retail"), "path": str(shared_data / FILES["online_retail"][0])})
-    customers, _, _, _ = pipeline.customer_table(spec)
+    customers = retail_customers
     body = yaml.safe_load(Path(f"{CONF_DIR}/segments/quartile.yaml").read_text())["quartile"]
     ours = segments.apply(segments.Scheme.from_dict("quartile", body), customers).to_pandas().set_index("customer_id")
     study = _study_quartile_scores(customers).loc[ours.index]
@@ -240,14 +246,13 @@ def _pandas_codes(name, df):
 
 
 @pytest.mark.parametrize("name", ["mean_split_8", "four_tier", "rfm11", "value_risk"])
-def test_other_schemes_follow_the_rule_their_yaml_states(shared_data, name):
+def test_other_schemes_follow_the_rule_their_yaml_states(retail_customers, name):
     import yaml
 
     from rfmlab import segments
     from rfmlab.cli import CONF_DIR
 
-    spec = load.DatasetSpec.from_dict({**_cfg("online_retail"), "path": str(shared_data / FILES["online_retail"][0])})
-    customers, _, _, _ = pipeline.customer_table(spec)
+    customers = retail_customers
     scheme = segments.Scheme.from_dict(name, yaml.safe_load(Path(f"{CONF_DIR}/segments/{name}.yaml").read_text())[name])
     ours = segments.apply(scheme, customers)
     expected = _pandas_codes(name, customers.to_pandas())
