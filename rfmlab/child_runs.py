@@ -189,10 +189,30 @@ class ChildRunWriter:
         self.close()
 
 
-def child_trial_numbers(uri: str, experiment_id: str, parent_run_id: str) -> set[int]:
-    """Trial numbers that already have a child run under ``parent_run_id``."""
-    client = _mlflow().MlflowClient(uri)
-    runs = client.search_runs(
+def _children(client, experiment_id: str, parent_run_id: str) -> list:
+    return client.search_runs(
         [experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'", max_results=50_000
     )
+
+
+def child_trial_numbers(uri: str, experiment_id: str, parent_run_id: str) -> set[int]:
+    """Trial numbers that already have a child run under ``parent_run_id``."""
+    runs = _children(_mlflow().MlflowClient(uri), experiment_id, parent_run_id)
     return {int(r.data.tags["optuna.trial_number"]) for r in runs if "optuna.trial_number" in r.data.tags}
+
+
+def tag_trials(uri: str, experiment_id: str, parent_run_id: str, tags_by_trial: dict[int, dict]) -> int:
+    """Set tags on the child runs of the given trial numbers (the Pareto front's, after a search), where they differ
+    from the run's; returns how many child runs were written."""
+    from mlflow.entities import RunTag
+
+    client = _mlflow().MlflowClient(uri)
+    done = 0
+    for r in _children(client, experiment_id, parent_run_id):
+        number = r.data.tags.get("optuna.trial_number")
+        tags = tags_by_trial.get(int(number)) if number is not None and number.isdigit() else None
+        tags = {k: v for k, v in (tags or {}).items() if r.data.tags.get(k) != str(v)}
+        if tags:
+            client.log_batch(r.info.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+            done += 1
+    return done

@@ -28,7 +28,17 @@ METRICS = (
     "min_cluster_share",
     "max_cluster_share",
 )
-DIRECTION = {"silhouette": "maximize", "davies_bouldin": "minimize", "calinski_harabasz": "maximize"}
+# what a search can optimise (``search.metric`` / ``search.objectives``) and in which direction
+DIRECTION = {
+    "silhouette": "maximize",
+    "davies_bouldin": "minimize",
+    "calinski_harabasz": "maximize",
+    "stability": "maximize",  # rfmlab.stability: clusterwise bootstrap Jaccard, size-weighted mean
+    "stability_min": "maximize",  # the least stable cluster's
+    "noise_fraction": "minimize",
+    "min_cluster_share": "maximize",
+}
+NEEDS_STABILITY = ("stability", "stability_min")
 
 
 class Evaluator:
@@ -41,6 +51,15 @@ class Evaluator:
         else:
             self.sample = np.arange(n)
         self._dist: np.ndarray | None = None
+        self.seed = seed
+
+    def stability_rows(self, size: int) -> np.ndarray:
+        """Positions, within the evaluation sample, of the stability sample: a seeded subset of ``size`` (all
+        of the evaluation sample when it is smaller). The same rows for every trial and run of one config."""
+        n = len(self.sample)
+        if n <= size:
+            return np.arange(n)
+        return np.sort(np.random.default_rng(self.seed + 1).choice(n, size=size, replace=False))
 
     @property
     def distances(self) -> np.ndarray:

@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from rfmlab import evaluation, features, models, segments, transforms
+from rfmlab import evaluation, features, models, segments, stability, transforms
 from rfmlab.data import clean as clean_mod
 from rfmlab.data import load
 from rfmlab.data.schema import FEATURE_COLUMNS
@@ -42,6 +42,7 @@ class Prepared:
     rule_segments: pl.DataFrame | None = None  # customer_id + <scheme>_code + <scheme> per scheme
     naming: str | None = None  # the scheme that names clusters
     namer: object | None = None  # that scheme (segments.Scheme), selected or given for naming only
+    stability: stability.StabilitySpec = field(default_factory=stability.StabilitySpec)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Fit:
     sizes: dict[int, int] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # cluster id -> business name
     sample: np.ndarray | None = None  # rows the estimator was fitted on (None: every customer)
+    stability: stability.Stability | None = None  # per cluster, when evaluation.stability.enabled
 
     @property
     def fit_params(self) -> dict:
@@ -160,6 +162,7 @@ def prepare(
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     segments_cfg: dict | None = None,
     naming_cfg: dict | None = None,
+    stability_cfg: dict | None = None,
 ) -> Prepared:
     """Customer table, rule segments of every scheme in ``segments_cfg`` and the transformed features.
 
@@ -171,6 +174,7 @@ def prepare(
     columns = feature_columns(feats.get("columns"))
     steps = feats.get("transform") or ["standard"]
     transforms.build(steps)  # validate before the slow work
+    stab = stability.StabilitySpec.from_dict(stability_cfg)
     customers, as_of, report, digest = customer_table(spec, stage, on_stage)
     rules = None
     if schemes:
@@ -195,6 +199,7 @@ def prepare(
         rules,
         naming,
         namer,
+        stab,
     )
 
 
@@ -230,6 +235,13 @@ def fit(
     with stage("evaluate"):
         metrics = prep.evaluator.score(labels, ci="bootstrap")
         customers = prep.customers.with_columns(pl.Series("cluster", labels.astype(np.int64)))
+    stab = None
+    if prep.stability.enabled:
+        spec = prep.stability
+        with stage(f"stability ({spec.n_resamples} resamples)"):
+            n_fitted = len(labels) if fitted.sample is None else len(fitted.sample)
+            stab = stability_of(prep, algorithm, params, labels, seed, n_fitted)
+            metrics.update(stab.metrics())
     names: dict[int, str] = {}
     if prep.namer is not None:
         with stage("segments"):
@@ -244,4 +256,16 @@ def fit(
                 metrics[f"ari_vs_{name}"], metrics[f"ami_vs_{name}"] = ari, ami
     profile = segments.cluster_profile(customers)
     sizes = evaluation.cluster_sizes(labels)
-    return Fit(algorithm, params, est, labels, metrics, customers, profile, sizes, names, fitted.sample)
+    return Fit(algorithm, params, est, labels, metrics, customers, profile, sizes, names, fitted.sample, stab)
+
+
+def stability_of(
+    prep: Prepared, algorithm: str, params: dict, labels: np.ndarray, seed: int, n_fitted: int, on_sample: bool = False
+) -> stability.Stability:
+    """Clusterwise stability of a labelling (every customer's, or with ``on_sample`` the evaluation sample's) on
+    the stability sample, by ``prep.stability``'s resampling."""
+    spec, ev = prep.stability, prep.evaluator
+    rows = ev.stability_rows(spec.sample_size)
+    lab = np.asarray(labels)[rows if on_sample else ev.sample[rows]]
+    refit = models.refitter(algorithm, params, seed, n_fitted)
+    return stability.clusterwise(prep.X[ev.sample[rows]], lab, refit, spec.n_resamples, seed, spec.method)

@@ -177,6 +177,37 @@ def close(fig) -> None:
     plt.close(fig)
 
 
+def stability_bars(table: pl.DataFrame, stab=None):
+    """Each cluster's stability (mean bootstrap Jaccard) as a bar under its business name, coloured by
+    Hennig's reading, with the 0.6 / 0.75 / 0.85 lines."""
+    colors = {"dissolved": "#d62728", "doubtful": "#ff7f0e", "stable": "#2ca02c", "highly stable": "#1a7a1a"}
+    t = table.sort("stability", descending=True, nulls_last=True)
+    labels = [f"{c}: {s} (n={n:,})" for c, s, n in t.select("cluster", "segment", "customers_in_sample").iter_rows()]
+    values = np.nan_to_num(t["stability"].to_numpy(), nan=0.0)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.8))
+    ax.barh(range(len(labels)), values, color=[colors.get(r, NOISE_COLOR) for r in t["reading"]])
+    for x in (0.6, 0.75, 0.85):
+        ax.axvline(x, color="#555", ls=":", lw=1)
+    for lo, hi, name in (
+        (0, 0.6, "dissolved"),
+        (0.6, 0.75, "doubtful"),
+        (0.75, 0.85, "stable"),
+        (0.85, 1.08, "highly stable"),
+    ):
+        ax.text((lo + hi) / 2, 1.01, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7,
+                color=colors[name])  # fmt: skip
+    for i, v in enumerate(values):
+        ax.annotate(f"{v:.2f}", (min(v, 1.0), i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.08)
+    ax.set_xlabel("stability: mean Jaccard with the best-matching cluster of a resample")
+    how = f"{len(stab.jaccard)} {stab.method} resamples; " if stab is not None else ""
+    ax.set_title(f"Cluster stability ({how}noise left out)", fontsize=10, pad=14)
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- search figures
 def elbow(ks, inertia, silhouette, knee_k=None, chosen_k=None):
     """Inertia (within-cluster sum of squares) and silhouette against k, knee and chosen k marked."""
@@ -199,6 +230,34 @@ def elbow(ks, inertia, silhouette, knee_k=None, chosen_k=None):
     return fig
 
 
+def n_clusters_report(table: pl.DataFrame, picks: dict, chosen_k: int | None = None):
+    """One panel per criterion against k, its preferred k starred, the chosen k as a green line."""
+    from rfmlab.nclusters import RULES
+
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), sharex=True)
+    ks = table["k"].to_numpy()
+    for ax, name in zip(axes.flat, RULES, strict=True):
+        y = table[name].to_numpy()
+        if name == "gap":
+            ax.errorbar(ks, y, yerr=table["gap_se"].to_numpy(), fmt="o-", capsize=3, color="#1f77b4")
+        else:
+            ax.plot(ks, y, "o-", color="#1f77b4")
+        k = picks.get(name)
+        if k is not None and k in ks:
+            ax.plot([k], [y[list(ks).index(k)]], "*", ms=16, color="#d62728", label=f"preferred k={k}")
+            ax.legend(fontsize=8, loc="best")
+        if chosen_k is not None:
+            ax.axvline(chosen_k, color="#2ca02c", lw=1.5, alpha=0.6)
+        ax.set_title(f"{name} ({RULES[name]})", fontsize=9)
+        ax.set_xticks(list(ks))
+    for ax in axes[-1]:
+        ax.set_xlabel("number of clusters k")
+    chosen = f"; chosen k={chosen_k} (green)" if chosen_k is not None else ""
+    fig.suptitle(f"How many clusters: each criterion's preferred k (red star){chosen}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 def k_distance(dist, eps: float, k: int):
     """Sorted k-distance curve with the chosen eps."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -213,23 +272,38 @@ def k_distance(dist, eps: float, k: int):
     return fig
 
 
-def optuna_figures(study, params: list[str]) -> dict[str, tuple[object | None, str | None]]:
-    """name -> (matplotlib figure or None, plotly HTML or None) for the study's standard charts."""
+def optuna_figures(
+    study, params: list[str], objectives: list[str] | None = None
+) -> dict[str, tuple[object | None, str | None]]:
+    """name -> (matplotlib figure or None, plotly HTML or None) for the study's standard charts. A multi-objective
+    study (``objectives``: their names) gets ``pareto_front`` and each chart once per objective
+    (``optimization_history_<objective>``...)."""
     import warnings
 
     import optuna
     import optuna.visualization as ov
     import optuna.visualization.matplotlib as om
 
-    charts = {
-        "optimization_history": (om.plot_optimization_history, ov.plot_optimization_history, {}),
-        "param_importances": (om.plot_param_importances, ov.plot_param_importances, {}),
-        "slice": (om.plot_slice, ov.plot_slice, {}),
+    kinds = {
+        "optimization_history": (om.plot_optimization_history, ov.plot_optimization_history),
+        "param_importances": (om.plot_param_importances, ov.plot_param_importances),
+        "slice": (om.plot_slice, ov.plot_slice),
     }
     done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     varied = [p for p in params if len({t.params[p] for t in done if p in t.params}) >= 2]
     if len(varied) >= 2:  # a contour over a parameter that never varied is empty (and optuna warns)
-        charts["contour"] = (om.plot_contour, ov.plot_contour, {"params": varied[:2]})
+        kinds["contour"] = (om.plot_contour, ov.plot_contour)
+    extra = {"contour": {"params": varied[:2]}}
+    charts = {}
+    for kind, (mpl, ply) in kinds.items():
+        if not objectives:
+            charts[kind] = (mpl, ply, extra.get(kind, {}))
+            continue
+        for i, name in enumerate(objectives):
+            kw = {**extra.get(kind, {}), "target": lambda t, i=i: t.values[i], "target_name": name}
+            charts[f"{kind}_{name}"] = (mpl, ply, kw)
+    if objectives:
+        charts = {"pareto_front": (om.plot_pareto_front, ov.plot_pareto_front, {"target_names": objectives}), **charts}
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rfmlab import evaluation, models
+from rfmlab import evaluation, models, pareto
 from rfmlab.errors import ConfigError, RfmlabError, TooFewCustomers
 
 
@@ -40,6 +40,10 @@ class SearchSpec:
     resume: bool = False
     n_workers: int = 1
     grid_points: int = 8  # values per float parameter for the grid sampler
+    objectives: list | None = None  # several metrics: a multi-objective study (Pareto front); None = [metric]
+    select: pareto.Select | None = None  # how one trial is chosen from the front
+    k_report: bool = True  # the number-of-clusters report after a search over n_clusters (rfmlab.nclusters)
+    gap_refs: int = 5  # reference sets of the gap statistic in that report
 
     @classmethod
     def from_dict(cls, d: dict) -> SearchSpec:
@@ -48,9 +52,17 @@ class SearchSpec:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown search option(s) {unknown}; valid are {sorted(known)}")
-        spec = cls(**d)
-        if spec.metric not in evaluation.DIRECTION:
-            raise ConfigError(f"search.metric={spec.metric!r}; use one of {sorted(evaluation.DIRECTION)}")
+        objectives = [str(o) for o in (d.pop("objectives", None) or [])]
+        if len(objectives) == 1:  # one objective is the metric
+            d["metric"], objectives = objectives[0], []
+        for name in objectives or [d.get("metric", cls.metric)]:
+            if name not in evaluation.DIRECTION:
+                what = "search.objectives has" if objectives else "search.metric="
+                raise ConfigError(f"{what} {name!r}; use one of {sorted(evaluation.DIRECTION)}")
+        if len(set(objectives)) < len(objectives):
+            raise ConfigError(f"search.objectives={objectives} names an objective twice")
+        d["select"] = pareto.Select.from_dict(d.get("select"), objectives) if objectives else None
+        spec = cls(**d, objectives=objectives or None)
         if spec.sampler not in ("tpe", "random", "grid"):
             raise ConfigError(f"search.sampler={spec.sampler!r}; use tpe, random or grid")
         if spec.n_trials < 1 or spec.n_workers < 1:
@@ -60,6 +72,23 @@ class SearchSpec:
     @property
     def direction(self) -> str:
         return evaluation.DIRECTION[self.metric]
+
+    @property
+    def names(self) -> list[str]:
+        """The objectives, in order (one: the metric)."""
+        return list(self.objectives or [self.metric])
+
+    @property
+    def directions(self) -> list[str]:
+        return [evaluation.DIRECTION[n] for n in self.names]
+
+    @property
+    def multi(self) -> bool:
+        return len(self.names) > 1
+
+    @property
+    def needs_stability(self) -> bool:
+        return any(n in evaluation.NEEDS_STABILITY for n in self.names)
 
 
 # --------------------------------------------------------------------------- search spaces
@@ -166,8 +195,9 @@ def violation(metrics: dict, spec: SearchSpec) -> str | None:
     if metrics["min_cluster_share"] < spec.min_cluster_share:
         share = metrics["min_cluster_share"]
         return f"a cluster of {share:.4f} of customers < search.min_cluster_share {spec.min_cluster_share}"
-    if math.isnan(metrics[spec.metric]):
-        return f"{spec.metric} undefined (it needs 2 to n-1 clusters with 2+ customers between them)"
+    for name in spec.names:
+        if math.isnan(metrics[name]):
+            return f"{name} undefined (it needs 2 to n-1 clusters with 2+ customers between them)"
     return None
 
 
@@ -240,7 +270,7 @@ class Objective:
 
         import optuna
 
-        from rfmlab import studies
+        from rfmlab import pipeline, studies
 
         t0 = time.perf_counter()
         trial.set_user_attr("worker", studies.worker_id())  # whose child run it is (see jobs.trials.backfill_children)
@@ -272,6 +302,12 @@ class Objective:
                 self.on_trial(TrialRecord(trial.number, params, {}, "FAIL", msg, None, time.perf_counter() - t0))
                 raise FitFailed(msg) from e
             metrics = ev.score(labels, on_sample=sampled)
+            if self.spec.needs_stability and metrics["n_clusters"] >= 1:
+                n_fitted = self.max_exact if sampled else len(X)
+                stab = pipeline.stability_of(
+                    self.prep, self.algorithm, params_all, labels, self.seed, n_fitted, sampled
+                )
+                metrics.update(stab.metrics())
             extra = {"inertia": inertia(X[only] if sampled else X, labels)} if "n_clusters" in params else {}
         trial.set_user_attr(
             "metrics", {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
@@ -290,6 +326,8 @@ class Objective:
         )
         if reason:
             raise optuna.TrialPruned(reason)
+        if self.spec.multi:
+            return tuple(float(metrics[n]) for n in self.spec.names)
         return float(metrics[self.spec.metric])
 
 

@@ -36,8 +36,12 @@ def study_base_name(cfg: dict) -> str:
     keyed = {k: cfg.get(k) for k in ("dataset", "features", "algorithm", "evaluation", "seed")}
     s = cfg["search"]
     keyed["search"] = {k: s.get(k) for k in ("metric", "sampler", "max_noise", "min_cluster_share", "seed")}
+    objectives = list(s.get("objectives") or [])
+    if len(objectives) > 1:  # a multi-objective study is another study (one objective is the metric)
+        keyed["search"]["objectives"] = objectives
     digest = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return f"{cfg['dataset']['name']}.{cfg['features']['name']}.{cfg['algorithm']['name']}.{s['metric']}-{digest}"
+    what = "+".join(objectives) if len(objectives) > 1 else (objectives or [s["metric"]])[0]
+    return f"{cfg['dataset']['name']}.{cfg['features']['name']}.{cfg['algorithm']['name']}.{what}-{digest}"
 
 
 def make_sampler(spec: SearchSpec, space: dict, worker: int = 0):
@@ -95,7 +99,7 @@ def open_study(cfg: dict, spec: SearchSpec, space: dict, worker: int = 0, name: 
         study = optuna.create_study(
             storage=storage,
             study_name=name,
-            direction=spec.direction,
+            directions=spec.directions,
             load_if_exists=True,
             sampler=make_sampler(spec, space, worker),
         )
@@ -209,11 +213,39 @@ def worker_alive(worker: str | None, grace_over: bool) -> bool:
     return True
 
 
-def best_trial(study):
-    """The best COMPLETE trial, or None when every trial was pruned or failed."""
+def best_trial(study, spec: SearchSpec | None = None):
+    """The best COMPLETE trial, or None when every trial was pruned or failed. A multi-objective study's is the
+    Pareto-front trial ``spec.select`` chooses (``choose_from_front``)."""
     from optuna.trial import TrialState
 
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not done:
         return None
+    if len(study.directions) > 1:
+        return choose_from_front(study, spec)[0]
     return study.best_trial
+
+
+def pareto_front(study) -> list:
+    """The study's non-dominated COMPLETE trials, by trial number (one per parameter set: a repeated set reuses
+    its result, so only its first trial is kept)."""
+    seen, out = set(), []
+    for t in sorted(study.best_trials, key=lambda t: t.number):
+        key = tuple(sorted(t.params.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
+def choose_from_front(study, spec: SearchSpec | None):
+    """(trial, reason) chosen from the Pareto front by ``spec.select`` (the knee without a spec)."""
+    from rfmlab import evaluation, pareto
+
+    names = spec.names if spec is not None else [f"objective {i}" for i in range(len(study.directions))]
+    directions = [evaluation.DIRECTION.get(n, d.name.lower()) for n, d in zip(names, study.directions, strict=True)]
+    trials = pareto_front(study)
+    i, reason = pareto.choose(
+        [t.values for t in trials], names, directions, (spec.select if spec is not None else None) or pareto.Select()
+    )
+    return trials[i], reason

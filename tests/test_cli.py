@@ -82,6 +82,15 @@ def test_run_logs_a_finished_comparable_run(store, tmp_path):
     assert "min_cluster_size=15" in note and "exact fit" in note
     for name, n in customers.group_by("segment").len().iter_rows():
         assert f"| {name} | {n:,} | {n / 400:.1%} |" in note
+    # clusterwise stability: per cluster under its business name, noise left out, summarised in two metrics
+    stab = pl.read_csv(f"{local}/tables/stability.csv")
+    assert stab["cluster"].to_list() == sorted(int(c) for c in names) and -1 not in stab["cluster"].to_list()
+    assert stab["segment"].to_list() == [names[str(c)] for c in stab["cluster"].to_list()]
+    weights = stab["customers_in_sample"].to_numpy()
+    assert m["stability"] == pytest.approx(float((stab["stability"] * weights).sum() / weights.sum()))
+    assert m["stability_min"] == pytest.approx(stab["stability"].min()) and "plots/stability.png" in files
+    assert set(stab["reading"]) <= {"dissolved", "doubtful", "stable", "highly stable"}
+    assert "cluster stability" in res.stdout and "(noise left out)" in res.stdout
 
 
 def test_bad_override_is_a_one_line_error_with_exit_2(store):

@@ -5,11 +5,12 @@ import signal
 import time
 
 import optuna
+import polars as pl
 import pytest
 from conftest import ROOT, run_cli, spawn_cli
 from mlflow.tracking import MlflowClient
 
-from rfmlab import studies
+from rfmlab import nclusters, studies
 
 pytestmark = pytest.mark.slow
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -39,6 +40,7 @@ def slow_search(uri, storage, n_trials=40):
         "plots.enabled=false",
         f"search.n_trials={n_trials}",
         "algorithm.search_space.n_clusters.high=40",
+        "search.k_report=false",  # the number-of-clusters report (39 k here) is another test's
         f"tracking.uri={uri}",
         f"search.storage={storage}",
     ]
@@ -99,6 +101,57 @@ def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
     assert f"**Search** 12 trials ({counts['complete']} complete, {counts['pruned']} pruned" in note
     assert f"chosen: trial {parent.data.tags['best.trial']} (silhouette {best.data.metrics['silhouette']:.4g};" in note
     assert f"n_clusters={best.data.params['n_clusters']}" in note
+    # the number-of-clusters report: every k of the space, six criteria, each one's pick, printed beside the chosen k
+    local = client.download_artifacts(parent.info.run_id, "search/n_clusters.csv", str(tmp_path))
+    report = pl.read_csv(local)
+    assert report["k"].to_list() == list(range(2, 13)) and "search/n_clusters.png" in files
+    picks = nclusters.picks(report)
+    assert {f"k_pick_{c}": float(k) for c, k in picks.items() if k is not None}.items() <= parent.data.metrics.items()
+    assert "number of clusters: each criterion's pick" in res.stdout and "Number of clusters preferred" in note
+    for criterion, k in picks.items():
+        assert f"{criterion}" in res.stdout and (k is None or f"{criterion} k={k}" in note)
+
+
+def test_multi_objective_search_logs_its_pareto_front_and_the_choice_and_resumes(tmp_path):
+    uri, storage = stores(tmp_path)
+    args = [
+        "dataset.synthetic.n_customers=800",
+        "plots.max_points=300",
+        "search.objectives=[silhouette,stability]",
+        "search.select.rule=best",
+        "search.select.metric=silhouette",
+        "search.select.floor.stability=0.8",
+        "search.n_workers=2",
+        "search.k_report=false",
+        "evaluation.stability.n_resamples=6",
+        "algorithm.search_space.n_clusters.high=9",
+        f"tracking.uri={uri}",
+        f"search.storage={storage}",
+    ]
+    res = run_cli(*args, "search.n_trials=10", cwd=ROOT, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert "Pareto front" in res.stdout and "chosen by search.select (best)" in res.stdout
+    res = run_cli(*args, "search.n_trials=14", "search.resume=true", cwd=ROOT, timeout=600)
+    assert res.returncode == 0, res.stderr
+    study, done = finished(storage)
+    assert len(done) == 14 and [d.name for d in study.directions] == ["MAXIMIZE", "MAXIMIZE"]
+    client, (parent,), children = runs_of(uri, "ecommerce")
+    assert len(children) == 14 and parent.data.tags["rfmlab.resumed"] == "true"
+    front = {int(c.data.tags["optuna.trial_number"]) for c in children if c.data.tags["optuna.pareto_front"] == "true"}
+    assert front == {t.number for t in studies.pareto_front(study)}
+    (chosen,) = [c for c in children if c.data.tags["rfmlab.chosen"] == "true"]
+    assert chosen.data.tags["optuna.trial_number"] == parent.data.tags["best.trial"]
+    m = chosen.data.metrics  # the best silhouette among the front trials with stability >= 0.8
+    eligible = [c.data.metrics for c in children if int(c.data.tags["optuna.trial_number"]) in front]
+    eligible = [e for e in eligible if e["stability"] >= 0.8] or eligible
+    assert m["silhouette"] == max(e["silhouette"] for e in eligible)
+    assert parent.data.metrics["best_silhouette"] == m["silhouette"]
+    assert parent.data.metrics["best_stability"] == m["stability"]
+    assert parent.data.tags["search.selection"].startswith(("best silhouette", "no front trial"))
+    files = {f.path for f in client.list_artifacts(parent.info.run_id, "search")}
+    assert {"search/pareto_front.png", "search/pareto_front.html", "search/pareto_front.csv"} <= files
+    assert {"search/optimization_history_silhouette.png", "search/optimization_history_stability.png"} <= files
+    assert "Chosen from the Pareto front" in parent.data.tags["mlflow.note.content"]
 
 
 def test_dbscan_search_derives_eps_and_draws_the_k_distance_chart(tmp_path):
@@ -157,6 +210,7 @@ def test_two_local_workers_share_one_study(tmp_path):
         "search.n_trials=30",
         "search.n_workers=2",
         "algorithm.search_space.n_clusters.high=40",
+        "search.k_report=false",
         f"tracking.uri={uri}",
         f"search.storage={storage}",
         cwd=ROOT,

@@ -24,6 +24,8 @@ def log_tables(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Pre
     from rfmlab import plots, segments
 
     tables = {"customers.parquet": fit.customers, "customers.csv": fit.customers, "profile.csv": fit.profile}
+    if fit.stability is not None:
+        tables["stability.csv"] = fit.stability.table(fit.names)
     sections = []
     if fit.names and prep is not None:
         seg = segments.summary(fit.customers, "segment", prep.namer.actions)
@@ -51,6 +53,8 @@ def log_plots(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, schemes:
         "plots/rfm_boxplots.png": lambda: plots.rfm_boxplots(fit.customers, names),
         "plots/profile_heatmap.png": lambda: plots.profile_heatmap(fit.profile, names),
     }
+    if "stability.csv" in tables:
+        figures["plots/stability.png"] = lambda: plots.stability_bars(tables["stability.csv"], fit.stability)
     for name in schemes:
         figures[f"plots/contingency_{name}.png"] = lambda name=name: plots.contingency_heatmap(
             tables[f"contingency_{name}.csv"], names, name, fit.metrics.get(f"ari_vs_{name}")

@@ -126,6 +126,7 @@ def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -
         on_stage=on_stage,
         segments_cfg=cfg.get("segments"),
         naming_cfg=naming_config(cfg.get("segments")),
+        stability_cfg=cfg["evaluation"].get("stability"),
     )
     if handle is not None:
         handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
@@ -147,6 +148,16 @@ def _segment_row(fit: pipeline.Fit) -> dict:
     return {"segments": ", ".join(f"{fit.names[c]} ({n:,})" for c, n in ordered)}
 
 
+def _stability_row(fit: pipeline.Fit) -> dict:
+    """Each cluster's stability under its business name, least stable first, with Hennig's reading."""
+    if fit.stability is None or not len(fit.stability.clusters):
+        return {}
+    table = fit.stability.table(fit.names).sort("stability")
+    shown = ", ".join(f"{s} {v:.2f} ({r})" for s, v, r in table.select("segment", "stability", "reading").iter_rows())
+    noise = " [dim](noise left out)[/]" if (fit.labels < 0).any() else ""
+    return {"cluster stability": shown + noise}
+
+
 def summary(cfg, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str, extra_rows=None) -> dict:
     """Print the run's summary table with its links; returns ids, metrics and the run link."""
     link = tracking.run_url(tracking.ui_url(cfg["tracking"], handle.uri), handle.experiment_id, handle.run_id)
@@ -158,11 +169,11 @@ def summary(cfg, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str,
         **_segment_row(fit),
         **(extra_rows or {}),
     }
-    keys = ("n_clusters", "silhouette", "davies_bouldin", "calinski_harabasz", "noise_fraction")
+    keys = ("n_clusters", "silhouette", "stability", "stability_min", "davies_bouldin", "calinski_harabasz")
     console.summary(
         title,
-        rows,
-        {k: fit.metrics[k] for k in keys},
+        {**rows, **_stability_row(fit)},
+        {k: fit.metrics[k] for k in (*keys, "noise_fraction") if k in fit.metrics},
         [
             f"[bold]run[/] {handle.run_id} in experiment '{handle.experiment_name}'",
             f"[bold]open the UI[/]  {tracking.ui_hint(handle.uri)}",

@@ -7,7 +7,7 @@ import polars as pl
 
 from rfmlab import pipeline
 
-HEADLINE = ("silhouette", "davies_bouldin", "calinski_harabasz", "n_clusters", "noise_fraction")
+HEADLINE = ("silhouette", "stability", "davies_bouldin", "calinski_harabasz", "n_clusters", "noise_fraction")
 
 
 def _num(v) -> str:
@@ -36,7 +36,8 @@ def segments_table(fit: pipeline.Fit) -> list[str]:
 
 
 def markdown(cfg: dict, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict | None = None) -> str:
-    """``search``: ``counts`` (n_trials_*), ``best`` (the chosen Optuna trial), ``metric``, ``seconds``."""
+    """``search``: ``counts`` (n_trials_*), ``best`` (the chosen Optuna trial), ``objectives`` (names, in the
+    study's order), ``seconds`` and, for several objectives, ``selection`` (how the trial was chosen)."""
     m = fit.metrics
     title = f"### {fit.algorithm} on {cfg['dataset']['name']}: {_num(m.get('n_clusters'))} clusters"
     if m.get("silhouette") == m.get("silhouette"):
@@ -62,14 +63,26 @@ def markdown(cfg: dict, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict
     if m.get("silhouette_ci_low") == m.get("silhouette_ci_low"):  # not NaN
         lines += [f"Silhouette 95% interval on the evaluation sample: [{m['silhouette_ci_low']:.4f}, "
                   f"{m['silhouette_ci_high']:.4f}] (bootstrap, 1,000 resamples)", ""]  # fmt: skip
+    if fit.stability is not None:
+        table = fit.stability.table(fit.names)
+        weak = table.filter(pl.col("stability") < 0.75)
+        lines += [f"Stability ({len(fit.stability.jaccard)} {fit.stability.method} resamples): "
+                  + (", ".join(f"{s} {v:.2f} ({r})" for s, v, r in weak.select("segment", "stability", "reading")
+                               .iter_rows()) or "every cluster at 0.75 or above"), ""]  # fmt: skip
     if search is not None:
         c, best = search["counts"], search["best"]
+        values = "; ".join(f"{n} {_num(float(v))}" for n, v in zip(search["objectives"], best.values, strict=True))
         lines += [
             f"**Search** {sum(c.values())} trials ({c['n_trials_complete']} complete, {c['n_trials_pruned']} pruned, "
             f"{c['n_trials_failed']} failed) in {search['seconds']:.1f} s; chosen: trial {best.number} "
-            f"({search['metric']} {_num(float(best.value))}; {_params(best.params)}), refitted on every customer",
+            f"({values}; {_params(best.params)}), refitted on every customer",
             "",
         ]
+        if search.get("selection"):
+            lines += [f"Chosen from the Pareto front by search.select: {search['selection']}", ""]
+        if search.get("picks"):
+            shown = ", ".join(f"{name} k={k}" for name, k in search["picks"].items() if k is not None)
+            lines += [f"Number of clusters preferred by each criterion (search/n_clusters.png): {shown}", ""]
     named = f" (named with {prep.naming})" if fit.names and prep.naming else ""
     lines += [f"**Segments**{named}", "", *segments_table(fit)]
     return "\n".join(lines)

@@ -107,10 +107,10 @@ def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
     return time.perf_counter() - t0
 
 
-def _best_or_refuse(study, counts: dict):
+def _best_or_refuse(study, spec, counts: dict):
     from collections import Counter
 
-    best = studies.best_trial(study)
+    best = studies.best_trial(study, spec)
     if best is not None:
         return best
     reasons = Counter(
@@ -136,6 +136,33 @@ def _log_best(handle, cfg, best) -> dict:
     if changed:
         console.error(f"best params changed since this run first logged them ({changed}); tags best.* are current")
     return params
+
+
+def _log_front(handle, study, spec) -> str:
+    """A multi-objective search's Pareto front: a table in ``search/``, its size, each front trial's child run
+    tagged ``optuna.pareto_front`` (the chosen one ``rfmlab.chosen``), and the choice with its reason."""
+    import polars as pl
+
+    best, reason = studies.choose_from_front(study, spec)
+    front = studies.pareto_front(study)
+    rows = [
+        {"trial": t.number, **{f"param.{k}": str(v) for k, v in t.params.items()},
+         **dict(zip(spec.names, t.values, strict=True)), "chosen": t.number == best.number}
+        for t in front
+    ]  # fmt: skip
+    tracking.log_table(handle, {"pareto_front.csv": pl.DataFrame(rows)}, "search")
+    handle.log_metrics({"pareto_front_size": len(front)})
+    handle.set_tags({"search.selection": reason, "search.select.rule": spec.select.rule})
+    on_front = {t.number for t in front}
+    tags = {
+        t.number: {
+            "optuna.pareto_front": str(t.number in on_front).lower(),
+            "rfmlab.chosen": str(t.number == best.number).lower(),
+        }
+        for t in study.get_trials(deepcopy=False)
+    }  # every trial: a resumed search's front moves
+    child_runs.tag_trials(handle.uri, handle.experiment_id, handle.run_id, tags)
+    return reason
 
 
 def run(cfg: dict, config_yaml: str) -> dict:
@@ -167,20 +194,26 @@ def run(cfg: dict, config_yaml: str) -> dict:
         seconds = _run_trials(cfg, prep, spec, space, study, handle, tags)
         counts = trials.study_counts(study)
         handle.log_metrics({**counts, "search_seconds": seconds})
-        best = _best_or_refuse(study, counts)
+        best = _best_or_refuse(study, spec, counts)
+        selection = _log_front(handle, study, spec) if spec.multi else None
         params = _log_best(handle, cfg, best)
         fit = pipeline.fit(prep, algo, params, seed, console.stage, common.max_exact(cfg))
         handle.log_params(fit.fit_params, only_new=True)
+        plots_on = (cfg.get("plots") or {}).get("enabled", True)
+        picks = search_report.log_k_report(handle, prep, algo, params, space, spec, seed, plots_on)
         with console.stage("log to MLflow"):
-            handle.log_metrics({f"best_{spec.metric}": best.value})
+            handle.log_metrics({f"best_{n}": v for n, v in zip(spec.names, best.values, strict=True)})
             artifacts.log_fit(handle, fit, cfg, prep)
             artifacts.log_segmenter(handle, fit, prep, cfg)
-            if (cfg.get("plots") or {}).get("enabled", True):
-                search_report.log_search_plots(handle, study, algo, prep, space, best, params)
-            story = {"counts": counts, "best": best, "metric": spec.metric, "seconds": seconds}
+            if plots_on:
+                search_report.log_search_plots(handle, study, spec, algo, prep, space, best, params)
+            story = {"counts": counts, "best": best, "objectives": spec.names, "seconds": seconds}
+            story.update(selection=selection, picks=picks)
             handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep, fit, story)})
 
-    search_report.best_table(study, spec, counts, best, seconds)
+    search_report.best_table(study, spec, counts, best, seconds, selection)
+    if picks:
+        search_report.k_table(picks, int(params["n_clusters"]))
     return {
         **common.summary(cfg, prep, fit, handle, "rfmlab search (best trial refitted)"),
         "study_name": study.study_name,

@@ -10,24 +10,29 @@ import numpy as np
 from rfmlab import console, search
 
 
-def best_table(study, spec, counts: dict, best, seconds: float) -> None:
+def best_table(study, spec, counts: dict, best, seconds: float, selection: str | None = None) -> None:
     from rich.table import Table
 
-    t = Table(title="best trial", title_justify="left")
-    for col in ("study", "trials (ok/pruned/failed)", "best trial", "params", spec.metric, "n_clusters", "time"):
+    t = Table(title="best trial" if not spec.multi else "chosen trial", title_justify="left")
+    for col in ("study", "trials (ok/pruned/failed)", "trial", "params", *spec.names, "n_clusters", "time"):
         t.add_column(col)
     m = best.user_attrs.get("metrics", {})
     t.add_row(
         study.study_name,
         f"{counts['n_trials_complete']}/{counts['n_trials_pruned']}/{counts['n_trials_failed']}",
         str(best.number),
-        ", ".join(f"{k}={console.fmt(v)}" for k, v in best.params.items()),
-        f"{best.value:.4f}",
+        _params(best.params),
+        *(f"{v:.4f}" for v in best.values),
         str(int(m.get("n_clusters", 0))),
         f"{seconds:.1f} s",
     )
     console.console.print(t)
+    if spec.multi:
+        front_table(study, spec, best)
+        console.console.print(f"  chosen by search.select ({spec.select.rule}): {selection}", soft_wrap=True)
     close = indistinguishable(study, best)
+    if "silhouette" not in spec.names:
+        return
     if close:
         lo, hi = best.user_attrs["metrics"]["silhouette_ci_low"], best.user_attrs["metrics"]["silhouette_ci_high"]
         shown = "; ".join(f"trial {n} ({p}) {v:.4f}" for n, p, v in close[:5]) + (" ..." if len(close) > 5 else "")
@@ -45,7 +50,12 @@ def indistinguishable(study, best) -> list[tuple[int, str, float]]:
     if lo is None or (m.get("silhouette") is None):
         return []
     seen, out = {tuple(sorted(best.params.items()))}, []
-    for t in sorted(studies_complete(study), key=lambda t: -(t.value or -math.inf)):
+
+    def silhouette(t) -> float:
+        v = (t.user_attrs.get("metrics") or {}).get("silhouette")
+        return -math.inf if v is None else float(v)
+
+    for t in sorted(studies_complete(study), key=lambda t: -silhouette(t)):
         key = tuple(sorted(t.params.items()))
         v = (t.user_attrs.get("metrics") or {}).get("silhouette")
         if key in seen or v is None or v < lo:
@@ -53,6 +63,28 @@ def indistinguishable(study, best) -> list[tuple[int, str, float]]:
         seen.add(key)
         out.append((t.number, ", ".join(f"{k}={console.fmt(x)}" for k, x in t.params.items()), float(v)))
     return out
+
+
+def _params(params: dict) -> str:
+    return ", ".join(f"{k}={console.fmt(v)}" for k, v in params.items())
+
+
+def front_table(study, spec, chosen) -> None:
+    """The Pareto front on the console, best first by the first objective; the chosen trial marked."""
+    from rich.table import Table
+
+    from rfmlab import studies
+
+    front = studies.pareto_front(study)
+    sign = 1.0 if spec.directions[0] == "maximize" else -1.0
+    t = Table(title=f"Pareto front ({len(front)} trials)", title_justify="left")
+    for col in ("", "trial", "params", *spec.names, "n_clusters"):
+        t.add_column(col)
+    for tr in sorted(front, key=lambda tr: -sign * tr.values[0]):
+        n = (tr.user_attrs.get("metrics") or {}).get("n_clusters", 0)
+        mark = "→" if tr.number == chosen.number else ""
+        t.add_row(mark, str(tr.number), _params(tr.params), *(f"{v:.4f}" for v in tr.values), str(int(n or 0)))
+    console.console.print(t)
 
 
 def studies_complete(study) -> list:
@@ -100,10 +132,10 @@ def log_elbow(handle, study, best) -> None:
     )
 
 
-def log_search_plots(handle, study, algo, prep, space, best, params) -> None:
+def log_search_plots(handle, study, spec, algo, prep, space, best, params) -> None:
     from rfmlab import plots
 
-    for name, (fig, html) in plots.optuna_figures(study, list(space)).items():
+    for name, (fig, html) in plots.optuna_figures(study, list(space), spec.names if spec.multi else None).items():
         if fig is not None:
             handle.log_figure(fig, f"search/{name}.png")
             plots.close(fig)
@@ -116,3 +148,48 @@ def log_search_plots(handle, study, algo, prep, space, best, params) -> None:
         fig = plots.k_distance(search.k_distance(prep.X, k), float(best.params["eps"]), k)
         handle.log_figure(fig, "search/k_distance.png")
         plots.close(fig)
+
+
+def log_k_report(handle, prep, algo: str, params: dict, space: dict, spec, seed: int, figure: bool = True):
+    """The number-of-clusters report (``rfmlab.nclusters``) for every k of the space, on the stability sample:
+    ``search/n_clusters.csv`` and ``.png``, each criterion's pick as metric ``k_pick_<criterion>``, and the picks
+    returned for ``k_table``; None when the search has no integer ``n_clusters`` or the report is off."""
+    from rfmlab import nclusters, plots
+
+    p = space.get("n_clusters")
+    if not spec.k_report or algo not in nclusters.K_ALGORITHMS or p is None or p["type"] != "int":
+        return None
+    ks = list(range(int(p["low"]), int(p["high"]) + 1))
+    ev = prep.evaluator
+    X = prep.X[ev.sample[ev.stability_rows(prep.stability.sample_size)]]
+    with console.stage(f"number-of-clusters report (k={ks[0]}-{ks[-1]}, {len(X):,} customers)"):
+        table = nclusters.table(X, algo, params, ks, seed, prep.stability, spec.gap_refs)
+    chosen = int(params["n_clusters"])
+    picks = nclusters.picks(table)
+    handle.log_text(table.write_csv(), "search/n_clusters.csv")
+    handle.log_metrics({f"k_pick_{name}": k for name, k in picks.items() if k is not None})
+    if figure:
+        fig = plots.n_clusters_report(table, picks, chosen)
+        handle.log_figure(fig, "search/n_clusters.png")
+        plots.close(fig)
+    return picks
+
+
+def k_table(picks: dict, chosen: int) -> None:
+    from rich.table import Table
+
+    from rfmlab import nclusters
+
+    t = Table(title=f"number of clusters: each criterion's pick (chosen k={chosen})", title_justify="left")
+    for col in ("criterion", "preferred k", "rule"):
+        t.add_column(col)
+    for name, k in picks.items():
+        t.add_row(name, "—" if k is None else str(k), nclusters.RULES[name])
+    console.console.print(t)
+    agree, voting, top = nclusters.agreement(chosen, picks)
+    if voting and agree * 2 <= voting:
+        most = f"; k={top[0]} by {top[1]}" if top else ""
+        console.console.print(
+            f"  [yellow]the chosen k={chosen} differs from most criteria: {agree} of {voting} prefer it{most}[/] "
+            "(see search/n_clusters.png)"
+        )
