@@ -62,7 +62,8 @@ def summary(title: str, rows: dict[str, object], metrics: dict[str, float], foot
 def sweep_table(sweep_id: str, runs: list) -> None:
     """One row per search / run of a sweep: what was searched and the best it found."""
     t = Table(title=f"sweep {sweep_id}: best trial per search", title_justify="left")
-    for col in ("dataset", "features", "algorithm", "status", "best params", "silhouette", "davies_b.", "k", "noise"):
+    cols = ("dataset", "features", "algorithm", "status", "best params", "silhouette", "stability", "davies_b.", "k")
+    for col in (*cols, "noise"):
         t.add_column(col, overflow="fold")
     for r in runs:
         tags, m = r.data.tags, r.data.metrics
@@ -74,6 +75,7 @@ def sweep_table(sweep_id: str, runs: list) -> None:
             r.info.status,
             ", ".join(f"{k}={v}" for k, v in best.items()) or "-",
             fmt(m.get("silhouette", float("nan"))),
+            fmt(m.get("stability", float("nan"))),
             fmt(m.get("davies_bouldin", float("nan"))),
             fmt(m.get("n_clusters", float("nan"))),
             fmt(m.get("noise_fraction", float("nan"))),

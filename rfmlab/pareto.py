@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,7 +97,3 @@ def choose(values: np.ndarray, names: list[str], directions: list[str], select: 
     else:
         why = f"no front trial has {floors}: best {select.metric} on the whole front"
     return i, f"{why} ({n} trial(s)): {_fmt(names, values[i])}"
-
-
-def is_finite_row(row) -> bool:
-    return all(x is not None and not math.isnan(float(x)) for x in row)
