@@ -1,11 +1,11 @@
 """What stability and the number-of-clusters report cost.
 
 1. ``stability.clusterwise`` alone, each algorithm at its default params, on the embedded customers
-   (``log_standard``): a stability sample of 10,000 customers (the evaluation sample's default size) and of
-   2,000 (``evaluation.stability.sample_size``'s default), ``n_resamples`` 20.
+   (``log_standard``): a stability sample of 10,000 customers (the evaluation sample's default size), 5,000 and
+   2,000, ``n_resamples`` 20.
 2. The number-of-clusters report (k = 2-12, 6 criteria) for kmeans and agglomerative on the default sample.
 3. The whole ``make run`` command (``rfmlab``, a 50-trial kmeans search on 5,000 customers) with and without
-   both (``evaluation.stability.enabled=false search.k_report=false``), interleaved, medians, peak memory from
+   both (``evaluation.stability.enabled=false search.k_report.enabled=false``), interleaved, medians, peak memory from
    ``/usr/bin/time -v``.
 
 Run: .venv/bin/python benchmarks/bench_stability.py [--repeat 3] [--json F]
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rfmlab import models, nclusters, pipeline, stability
+from rfmlab import models, nclusters, pipeline, search, stability
 
 ALGORITHMS = {
     "kmeans": {"n_clusters": 5, "n_init": 10},
@@ -43,7 +43,7 @@ def stability_costs(n_customers: int) -> dict:
     out = {}
     for algo, params in ALGORITHMS.items():
         labels = models.fit(algo, params, prep.X, 42).labels
-        for size in (10_000, 2_000):
+        for size in (10_000, 5_000, 2_000):
             prep.stability = stability.StabilitySpec(n_resamples=20, sample_size=size)
             t = time.perf_counter()
             s = pipeline.stability_of(prep, algo, params, labels, 42, len(labels))
@@ -51,13 +51,14 @@ def stability_costs(n_customers: int) -> dict:
             out[f"{algo}@{size}"] = {"seconds": took, "stability": s.overall, "clusters": len(s.clusters)}
             print(f"  stability {algo:13s} sample {size:6,}: {took:6.2f} s "
                   f"(stability {s.overall:.3f}, {len(s.clusters)} clusters)", flush=True)  # fmt: skip
-    prep.stability = stability.StabilitySpec()
+    rep = search.KReport()
     ev = prep.evaluator
-    X = prep.X[ev.sample[ev.stability_rows(prep.stability.sample_size)]]
+    X = prep.X[ev.sample[ev.stability_rows(rep.sample_size)]]
     for algo in ("kmeans", "agglomerative"):
         params = {k: v for k, v in ALGORITHMS[algo].items() if k != "n_clusters"}
         t = time.perf_counter()
-        table = nclusters.table(X, algo, params, range(2, 13), 42, prep.stability)
+        spec = stability.StabilitySpec(n_resamples=rep.n_resamples)
+        table = nclusters.table(X, algo, params, range(2, 13), 42, spec, rep.gap_refs)
         out[f"k_report.{algo}"] = {"seconds": time.perf_counter() - t, "picks": nclusters.picks(table)}
         print(f"  k report {algo}: {out[f'k_report.{algo}']['seconds']:.2f} s", flush=True)
     return out
@@ -80,7 +81,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     res = {"customers": a.customers, "costs": stability_costs(a.customers), "repeat": a.repeat}
-    off = ["evaluation.stability.enabled=false", "search.k_report=false"]
+    off = ["evaluation.stability.enabled=false", "search.k_report.enabled=false"]
     runs = {"without": [], "with": []}
     for _ in range(a.repeat):  # interleaved: the machine's drift hits both alike
         runs["without"].append(whole_command(off))

@@ -1,7 +1,7 @@
 """``make bench``: every benchmark in this folder, one after another, into ``benchmarks/results.json`` and a
 table between the ``bench:start`` / ``bench:end`` markers of the README (machine and date included).
 
-Takes about 25 minutes on this 2-core machine (the 50M- and 96M-line logs are generated once and cached in
+Takes about 27 minutes on this 2-core machine (the 50M- and 96M-line logs are generated once and cached in
 benchmarks/_data and ~/.cache/rfmlab). ``--quick`` runs smaller sizes (a check that everything still runs).
 """
 
@@ -61,6 +61,16 @@ def table(res: dict) -> str:
         what = f"`rfmlab-track`, {b['rows'] / 1e6:.0f}M-line log over 2 years: {b['snapshots']} monthly snapshots"
         rows.append((what,
                      f"{b['wall_s']:.1f} s, peak {b['peak_mb']:.0f} MiB"))  # fmt: skip
+    st = res.get("stability")
+    if st:
+        c = st["costs"]
+        per = ", ".join(f"{a} {c[f'{a}@10000']['seconds']:.1f} / {c[f'{a}@5000']['seconds']:.1f} s"
+                        for a in ("kmeans", "agglomerative", "dbscan", "hdbscan"))  # fmt: skip
+        rows.append(("stability, 20 resamples of a 10,000 / 5,000-customer stability sample" + st.get("note", ""), per))
+        rows.append(("`make run` (50-trial kmeans search, 5,000 customers) without / with stability and the k report",
+                     f"{st['make_run_without']['wall_s']:.1f} / {st['make_run_with']['wall_s']:.1f} s = "
+                     f"x{st['make_run_ratio']:.2f}; k report (k=2-12) kmeans {c['k_report.kmeans']['seconds']:.1f} s, "
+                     f"agglomerative {c['k_report.agglomerative']['seconds']:.1f} s"))  # fmt: skip
     head = f"Measured by `make bench` on {res['machine']}, {res['date']}:\n\n| benchmark | result |\n|---|---|\n"
     return head + "\n".join(f"| {a} | {b} |" for a, b in rows)
 
@@ -81,6 +91,7 @@ def main() -> None:
         "scale": run("bench_scale.py", "--rows", "2000000" if q else "50000000", "--repeat", "1" if q else "3"),
         "million": run("bench_million.py", "--customers", "60000" if q else "1000000"),
         "track": run("bench_track.py", "--rows", "2000000" if q else "50000000", "--repeat", "1" if q else "3"),
+        "stability": run("bench_stability.py", "--customers", "5000" if q else "20000", "--repeat", "1" if q else "3"),
     }
     (HERE / "results.json").write_text(json.dumps(res, indent=2))
     text = README.read_text()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,33 @@ from rfmlab.errors import ConfigError, RfmlabError, TooFewCustomers
 
 class FitFailed(Exception):
     """A trial's fit raised; Optuna records the trial as FAIL (``optimize(catch=(FitFailed,))``)."""
+
+
+@dataclass(frozen=True)
+class KReport:
+    """``search.k_report``: every k of the space scored by six criteria (``rfmlab.nclusters``) on a seeded sample of
+    ``sample_size`` customers of the evaluation sample, stability from ``n_resamples`` resamples, the gap statistic
+    from ``gap_refs`` uniform reference sets."""
+
+    enabled: bool = True
+    sample_size: int = 2000
+    n_resamples: int = 10
+    gap_refs: int = 5
+
+    @classmethod
+    def from_dict(cls, d) -> KReport:
+        if isinstance(d, KReport):
+            return d
+        d = dict(d or {})
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ConfigError(
+                f"unknown search.k_report option(s) {unknown}; valid are {sorted(cls.__dataclass_fields__)}"
+            )
+        out = cls(**d)
+        if out.sample_size < 20 or out.n_resamples < 2 or out.gap_refs < 1:
+            raise ConfigError("search.k_report needs sample_size >= 20, n_resamples >= 2 and gap_refs >= 1")
+        return out
 
 
 @dataclass
@@ -42,8 +69,7 @@ class SearchSpec:
     grid_points: int = 8  # values per float parameter for the grid sampler
     objectives: list | None = None  # several metrics: a multi-objective study (Pareto front); None = [metric]
     select: pareto.Select | None = None  # how one trial is chosen from the front
-    k_report: bool = True  # the number-of-clusters report after a search over n_clusters (rfmlab.nclusters)
-    gap_refs: int = 5  # reference sets of the gap statistic in that report
+    k_report: KReport = field(default_factory=KReport)  # the number-of-clusters report after a search over k
 
     @classmethod
     def from_dict(cls, d: dict) -> SearchSpec:
@@ -62,6 +88,7 @@ class SearchSpec:
         if len(set(objectives)) < len(objectives):
             raise ConfigError(f"search.objectives={objectives} names an objective twice")
         d["select"] = pareto.Select.from_dict(d.get("select"), objectives) if objectives else None
+        d["k_report"] = KReport.from_dict(d.get("k_report"))
         spec = cls(**d, objectives=objectives or None)
         if spec.sampler not in ("tpe", "random", "grid"):
             raise ConfigError(f"search.sampler={spec.sampler!r}; use tpe, random or grid")

@@ -41,7 +41,7 @@ class StabilitySpec:
 
     enabled: bool = True
     n_resamples: int = 20
-    sample_size: int = 2000
+    sample_size: int = 5000
     method: str = "bootstrap"
 
     @classmethod

@@ -40,7 +40,7 @@ def slow_search(uri, storage, n_trials=40):
         "plots.enabled=false",
         f"search.n_trials={n_trials}",
         "algorithm.search_space.n_clusters.high=40",
-        "search.k_report=false",  # the number-of-clusters report (39 k here) is another test's
+        "search.k_report.enabled=false",  # the number-of-clusters report (39 k here) is another test's
         f"tracking.uri={uri}",
         f"search.storage={storage}",
     ]
@@ -122,7 +122,7 @@ def test_multi_objective_search_logs_its_pareto_front_and_the_choice_and_resumes
         "search.select.metric=silhouette",
         "search.select.floor.stability=0.8",
         "search.n_workers=2",
-        "search.k_report=false",
+        "search.k_report.enabled=false",
         "evaluation.stability.n_resamples=6",
         "algorithm.search_space.n_clusters.high=9",
         f"tracking.uri={uri}",
@@ -210,7 +210,7 @@ def test_two_local_workers_share_one_study(tmp_path):
         "search.n_trials=30",
         "search.n_workers=2",
         "algorithm.search_space.n_clusters.high=40",
-        "search.k_report=false",
+        "search.k_report.enabled=false",
         f"tracking.uri={uri}",
         f"search.storage={storage}",
         cwd=ROOT,

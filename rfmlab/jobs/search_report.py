@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from rfmlab import console, search
+from rfmlab import console, search, stability
 
 
 def best_table(study, spec, counts: dict, best, seconds: float, selection: str | None = None) -> None:
@@ -156,14 +156,15 @@ def log_k_report(handle, prep, algo: str, params: dict, space: dict, spec, seed:
     returned for ``k_table``; None when the search has no integer ``n_clusters`` or the report is off."""
     from rfmlab import nclusters, plots
 
-    p = space.get("n_clusters")
-    if not spec.k_report or algo not in nclusters.K_ALGORITHMS or p is None or p["type"] != "int":
+    p, rep = space.get("n_clusters"), spec.k_report
+    if not rep.enabled or algo not in nclusters.K_ALGORITHMS or p is None or p["type"] != "int":
         return None
     ks = list(range(int(p["low"]), int(p["high"]) + 1))
     ev = prep.evaluator
-    X = prep.X[ev.sample[ev.stability_rows(prep.stability.sample_size)]]
+    X = prep.X[ev.sample[ev.stability_rows(rep.sample_size)]]
+    stab = stability.StabilitySpec(n_resamples=rep.n_resamples, method=prep.stability.method)
     with console.stage(f"number-of-clusters report (k={ks[0]}-{ks[-1]}, {len(X):,} customers)"):
-        table = nclusters.table(X, algo, params, ks, seed, prep.stability, spec.gap_refs)
+        table = nclusters.table(X, algo, params, ks, seed, stab, rep.gap_refs)
     chosen = int(params["n_clusters"])
     picks = nclusters.picks(table)
     handle.log_text(table.write_csv(), "search/n_clusters.csv")

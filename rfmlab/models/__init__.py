@@ -116,6 +116,19 @@ def fit_predict(name: str, params: dict | None, X, seed: int | None = None, memo
 COUNT_PARAMS = {"dbscan": {"min_samples": 1}, "hdbscan": {"min_samples": 1, "min_cluster_size": 2}}  # name: floor
 
 
+_CONTROLLER = None
+
+
+def _threads():
+    """One threadpoolctl controller for the process (finding the thread pools costs 4 ms a time)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
 def refitter(name: str, params: dict | None, seed: int | None, n_fitted: int):
     """``refit(X, b)``: the labels of ``name`` with ``params`` fitted again on the resample X (``b`` numbers the
     resample), for ``stability.clusterwise``. A model fitted on ``n_fitted`` customers asks a resample of m points
@@ -123,15 +136,13 @@ def refitter(name: str, params: dict | None, seed: int | None, n_fitted: int):
     parameters cannot cluster (k above its distinct points...) comes back as all noise: nothing reproduced."""
     import warnings
 
-    from threadpoolctl import threadpool_limits
-
     def refit(X, b: int = 0) -> np.ndarray:
         p = dict(params or {})
         for key, floor in COUNT_PARAMS.get(name, {}).items():
             if p.get(key) is not None:
                 p[key] = max(floor, int(round(p[key] * len(X) / max(n_fitted, 1))))
         try:  # one thread: a resample is small, and OpenMP's threads on busy cores cost 10x (measured under load)
-            with warnings.catch_warnings(), threadpool_limits(1):
+            with warnings.catch_warnings(), _threads().limit(limits=1):
                 warnings.simplefilter("ignore")
                 return np.asarray(fit_predict(name, p, X, None if seed is None else seed + b)[1])
         except (TooFewCustomers, ValueError):
