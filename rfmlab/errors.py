@@ -16,3 +16,14 @@ class DataError(RfmlabError):
 class TooFewCustomers(DataError):
     """The customers cannot support the requested clustering (fewer than the clusters asked for, say); a
     search prunes such a trial with this message as its reason."""
+
+
+def options(cls, d: dict | None, where: str):
+    """``cls(**d)`` for a config section ``where`` (a dataclass); an unknown key is a ConfigError naming the valid
+    ones."""
+    d = dict(d or {})
+    known = sorted(cls.__dataclass_fields__)
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown {where} option(s) {unknown}; valid are {known}")
+    return cls(**d)

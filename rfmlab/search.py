@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rfmlab import evaluation, models, pareto
-from rfmlab.errors import ConfigError, RfmlabError, TooFewCustomers
+from rfmlab.errors import ConfigError, RfmlabError, TooFewCustomers, options
 
 
 class FitFailed(Exception):
@@ -41,13 +41,7 @@ class KReport:
     def from_dict(cls, d) -> KReport:
         if isinstance(d, KReport):
             return d
-        d = dict(d or {})
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(
-                f"unknown search.k_report option(s) {unknown}; valid are {sorted(cls.__dataclass_fields__)}"
-            )
-        out = cls(**d)
+        out = options(cls, d, "search.k_report")
         if out.sample_size < 20 or out.n_resamples < 2 or out.gap_refs < 1:
             raise ConfigError("search.k_report needs sample_size >= 20, n_resamples >= 2 and gap_refs >= 1")
         return out

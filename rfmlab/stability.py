@@ -46,15 +46,9 @@ class StabilitySpec:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> StabilitySpec:
-        from rfmlab.errors import ConfigError
+        from rfmlab.errors import ConfigError, options
 
-        d = dict(d or {})
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(
-                f"unknown evaluation.stability option(s) {unknown}; valid are {sorted(cls.__dataclass_fields__)}"
-            )
-        spec = cls(**d)
+        spec = options(cls, d, "evaluation.stability")
         if spec.method not in METHODS:
             raise ConfigError(f"evaluation.stability.method={spec.method!r}; use bootstrap or subsample")
         if spec.n_resamples < 2 or spec.sample_size < 10:
