@@ -104,7 +104,7 @@ def picks(t: pl.DataFrame) -> dict[str, int | None]:
 
 
 def agreement(chosen: int, chosen_by: dict[str, int | None]) -> tuple[int, int, tuple[int, int] | None]:
-    """(criteria preferring ``chosen``, criteria with a pick, (most preferred k, its count))."""
+    """(criteria preferring ``chosen``, criteria with a pick, (the other k most preferred, its count) or None)."""
     votes = Counter(k for k in chosen_by.values() if k is not None)
-    top = votes.most_common(1)[0] if votes else None
-    return votes.get(chosen, 0), sum(votes.values()), top
+    others = [(k, n) for k, n in votes.most_common() if k != chosen]
+    return votes.get(chosen, 0), sum(votes.values()), (others[0] if others else None)

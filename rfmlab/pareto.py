@@ -91,9 +91,9 @@ def choose(values: np.ndarray, names: list[str], directions: list[str], select: 
     sign = 1.0 if directions[col] == "maximize" else -1.0
     i = int(pool[np.argmax(sign * values[pool, col])])
     if not select.floor:
-        why = f"best {select.metric} on the Pareto front"
+        why = f"best {select.metric} on the Pareto front ({n} trial(s))"
     elif ok.any():
-        why = f"best {select.metric} among the {len(pool)} front trial(s) with {floors}"
+        why = f"best {select.metric} among the {len(pool)} of {n} front trial(s) with {floors}"
     else:
-        why = f"no front trial has {floors}: best {select.metric} on the whole front"
-    return i, f"{why} ({n} trial(s)): {_fmt(names, values[i])}"
+        why = f"no front trial has {floors}: best {select.metric} on the whole front ({n} trial(s))"
+    return i, f"{why}: {_fmt(names, values[i])}"

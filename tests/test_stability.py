@@ -113,7 +113,7 @@ def test_every_criterion_finds_the_four_blobs():
     assert table["k"].to_list() == list(range(2, 9))
     picks = nclusters.picks(table)
     assert picks == dict.fromkeys(nclusters.RULES, 4)
-    assert nclusters.agreement(4, picks)[:2] == (6, 6) and nclusters.agreement(2, picks)[0] == 0
+    assert nclusters.agreement(4, picks) == (6, 6, None) and nclusters.agreement(2, picks) == (0, 6, (4, 6))
     agg = nclusters.picks(nclusters.table(BLOBS, "agglomerative", {"linkage": "ward"}, range(2, 8), 0, spec))
     assert set(agg.values()) == {4}
 

@@ -187,10 +187,14 @@ def k_table(picks: dict, chosen: int) -> None:
     for name, k in picks.items():
         t.add_row(name, "—" if k is None else str(k), nclusters.RULES[name])
     console.console.print(t)
-    agree, voting, top = nclusters.agreement(chosen, picks)
-    if voting and agree * 2 <= voting:
-        most = f"; k={top[0]} by {top[1]}" if top else ""
+    agree, voting, other = nclusters.agreement(chosen, picks)
+    if voting and agree * 2 < voting:
+        most = f"; k={other[0]} by {other[1]}" if other else ""
         console.console.print(
             f"  [yellow]the chosen k={chosen} differs from most criteria: {agree} of {voting} prefer it{most}[/] "
             "(see search/n_clusters.png)"
+        )
+    elif voting and agree * 2 == voting and other:
+        console.console.print(
+            f"  the criteria split: {agree} of {voting} prefer the chosen k={chosen}, {other[1]} prefer k={other[0]}"
         )
