@@ -84,7 +84,8 @@ def test_run_logs_a_finished_comparable_run(store, tmp_path):
         assert f"| {name} | {n:,} | {n / 400:.1%} |" in note
     # clusterwise stability: per cluster under its business name, noise left out, summarised in two metrics
     stab = pl.read_csv(f"{local}/tables/stability.csv")
-    assert stab["cluster"].to_list() == sorted(int(c) for c in names) and -1 not in stab["cluster"].to_list()
+    clusters = sorted(int(c) for c in names if c != "-1")  # noise (-1, "Outliers") is no cluster
+    assert stab["cluster"].to_list() == clusters and (customers["cluster"] == -1).any()
     assert stab["segment"].to_list() == [names[str(c)] for c in stab["cluster"].to_list()]
     weights = stab["customers_in_sample"].to_numpy()
     assert m["stability"] == pytest.approx(float((stab["stability"] * weights).sum() / weights.sum()))

@@ -26,7 +26,7 @@ def start(tracking: str, storage: str) -> subprocess.Popen:
     args = [
         "algorithm=agglomerative", "dataset.synthetic.n_customers=2500", "plots.enabled=false",
         "tracking.log_model=false", f"search.n_trials={N_TRIALS}", "algorithm.search_space.n_clusters.high=40",
-        "search.study_name=shared-pg", f"search.storage={storage}",
+        "search.k_report.enabled=false", "search.study_name=shared-pg", f"search.storage={storage}",
     ]  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "rfmlab.cli", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,

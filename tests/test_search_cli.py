@@ -289,6 +289,7 @@ def test_sweep_runs_every_combination_as_its_own_search_under_one_sweep_id(tmp_p
         "dataset.synthetic.n_customers=400",
         "plots.enabled=false",
         "search.n_trials=4",
+        "search.k_report.enabled=false",
         f"tracking.uri={uri}",
         f"search.storage={storage}",
         cwd=ROOT,
