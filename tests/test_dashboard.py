@@ -17,8 +17,9 @@ def get(url: str):
 
 def test_make_dashboard_serves_the_search_study_over_http(tmp_path):
     journal = tmp_path / "optuna.journal"
-    res = run_cli("dataset.synthetic.n_customers=500", "plots.enabled=false", "search.n_trials=6", "search.k_report.enabled=false",
-                  f"tracking.uri=sqlite:///{tmp_path}/mlflow.db", f"search.storage={journal}", cwd=ROOT)  # fmt: skip
+    res = run_cli("dataset.synthetic.n_customers=500", "plots.enabled=false", "search.n_trials=6",
+                  "search.k_report.enabled=false", f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
+                  f"search.storage={journal}", cwd=ROOT)  # fmt: skip
     assert res.returncode == 0, res.stderr
     import optuna
 
