@@ -77,8 +77,8 @@ class SearchSpec:
             d["metric"], objectives = objectives[0], []
         for name in objectives or [d.get("metric", cls.metric)]:
             if name not in evaluation.DIRECTION:
-                what = "search.objectives has" if objectives else "search.metric="
-                raise ConfigError(f"{what} {name!r}; use one of {sorted(evaluation.DIRECTION)}")
+                what = "search.objectives has " if objectives else "search.metric="
+                raise ConfigError(f"{what}{name!r}; use one of {sorted(evaluation.DIRECTION)}")
         if len(set(objectives)) < len(objectives):
             raise ConfigError(f"search.objectives={objectives} names an objective twice")
         d["select"] = pareto.Select.from_dict(d.get("select"), objectives) if objectives else None

@@ -120,11 +120,11 @@ class Progress:
         self.update(study)
 
     def update(self, study) -> None:
-        best = studies.best_trial(study) if not self.spec.multi else None
         if self.spec.multi:
             front = studies.pareto_front(study)
             txt = f"Pareto front: {len(front)} trial(s)" if front else "no valid trial yet"
         else:
+            best = studies.best_trial(study)
             txt = f"best {self.spec.metric} {best.value:.4f} (trial {best.number})" if best else "no valid trial yet"
         self.bar.update(self.task, completed=min(studies.finished(study), self.total), best=txt)
 
