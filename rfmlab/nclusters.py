@@ -1,7 +1,7 @@
 """How many clusters: several criteria side by side, for the algorithms that take k (no MLflow, no Hydra).
 
-For each k the algorithm (with the chosen trial's other parameters, e.g. its linkage) is fitted on the stability
-sample and scored by:
+For each k the algorithm (with the chosen trial's other parameters, e.g. its linkage) is fitted on the report's
+sample (``search.k_report.sample_size`` customers of the evaluation sample) and scored by:
 - ``silhouette`` (largest), ``calinski_harabasz`` (largest), ``davies_bouldin`` (smallest): scikit-learn's;
 - ``inertia``: the within-cluster sum of squares; the elbow's pick is its knee (``search.knee``);
 - ``gap``: the gap statistic (Tibshirani, Walther and Hastie 2001): mean log W_k of ``n_refs`` uniform
@@ -51,8 +51,8 @@ def scores(
     X: np.ndarray, algorithm: str, params: dict, k: int, seed: int, spec: stability.StabilitySpec, refs: list
 ) -> dict:
     """Every criterion's value for ``k`` clusters of X."""
-    p = {**params, "n_clusters": k}
-    labels = models.refitter(algorithm, p, seed, len(X))(X, 0)
+    refit = models.refitter(algorithm, {**params, "n_clusters": k}, seed, len(X))  # references are X's size too
+    labels = refit(X, 0)
     row = {"k": k, **dict.fromkeys(RULES, math.nan), "gap_se": math.nan}
     if len(np.unique(labels[labels >= 0])) < 2:
         return row
@@ -60,10 +60,9 @@ def scores(
     row["calinski_harabasz"] = float(calinski_harabasz_score(X, labels))
     row["davies_bouldin"] = float(davies_bouldin_score(X, labels))
     row["inertia"] = inertia(X, labels)
-    ref_w = np.array([_log_w(R, models.refitter(algorithm, p, seed, len(R))(R, b)) for b, R in enumerate(refs)])
+    ref_w = np.array([_log_w(R, refit(R, b)) for b, R in enumerate(refs)])
     row["gap"] = float(ref_w.mean() - _log_w(X, labels))
     row["gap_se"] = float(ref_w.std() * math.sqrt(1 + 1 / len(ref_w)))
-    refit = models.refitter(algorithm, p, seed, len(X))
     row["stability"] = stability.clusterwise(X, labels, refit, spec.n_resamples, seed, spec.method).overall
     return row
 

@@ -120,6 +120,11 @@ class Stability:
     def metrics(self) -> dict[str, float]:
         return {"stability": self.overall, "stability_min": self.minimum}
 
+    def describe(self, names: dict[int, str] | None = None, below: float = math.inf) -> str:
+        """'name 0.45 (dissolved), ...': the clusters under ``below``, least stable first (the console, the UI)."""
+        t = self.table(names).filter(pl.col("stability") < below).sort("stability")
+        return ", ".join(f"{s} {v:.2f} ({r})" for s, v, r in t.select("segment", "stability", "reading").iter_rows())
+
     def table(self, names: dict[int, str] | None = None) -> pl.DataFrame:
         """One row per cluster: id, business name, size, stability, how often it dissolved, Hennig's reading."""
         names = names or {}

@@ -152,8 +152,7 @@ def _stability_row(fit: pipeline.Fit) -> dict:
     """Each cluster's stability under its business name, least stable first, with Hennig's reading."""
     if fit.stability is None or not len(fit.stability.clusters):
         return {}
-    table = fit.stability.table(fit.names).sort("stability")
-    shown = ", ".join(f"{s} {v:.2f} ({r})" for s, v, r in table.select("segment", "stability", "reading").iter_rows())
+    shown = fit.stability.describe(fit.names)
     noise = " [dim](noise left out)[/]" if (fit.labels < 0).any() else ""
     return {"cluster stability": shown + noise}
 

@@ -64,11 +64,8 @@ def markdown(cfg: dict, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict
         lines += [f"Silhouette 95% interval on the evaluation sample: [{m['silhouette_ci_low']:.4f}, "
                   f"{m['silhouette_ci_high']:.4f}] (bootstrap, 1,000 resamples)", ""]  # fmt: skip
     if fit.stability is not None:
-        table = fit.stability.table(fit.names)
-        weak = table.filter(pl.col("stability") < 0.75)
-        lines += [f"Stability ({len(fit.stability.jaccard)} {fit.stability.method} resamples): "
-                  + (", ".join(f"{s} {v:.2f} ({r})" for s, v, r in weak.select("segment", "stability", "reading")
-                               .iter_rows()) or "every cluster at 0.75 or above"), ""]  # fmt: skip
+        weak = fit.stability.describe(fit.names, below=0.75) or "every cluster at 0.75 or above"
+        lines += [f"Stability ({len(fit.stability.jaccard)} {fit.stability.method} resamples): {weak}", ""]
     if search is not None:
         c, best = search["counts"], search["best"]
         values = "; ".join(f"{n} {_num(float(v))}" for n, v in zip(search["objectives"], best.values, strict=True))
