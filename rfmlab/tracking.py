@@ -301,8 +301,12 @@ def start_run(
     exp_id = ensure_experiment(experiment, uri)
     client = mlflow.MlflowClient(uri)
     if run_id:
+        from mlflow.entities import RunTag
+
         client.update_run(run_id, status="RUNNING")
-        client.set_tag(run_id, "rfmlab.resumed", "true")
+        # log_batch, not set_tag: processes sharing a study reopen one parent at the same instant, and MLflow's
+        # set_tag is a select-then-insert without the retry its batch path has (a UniqueViolation on PostgreSQL)
+        client.log_batch(run_id, tags=[RunTag("rfmlab.resumed", "true")])
     else:
         run_id = client.create_run(exp_id, run_name=run_name, tags=_base_tags(tags)).info.run_id
     handle = RunHandle(run_id, exp_id, experiment, uri)

@@ -71,3 +71,35 @@ def test_writer_reports_a_failed_batch_and_keeps_going(store):
         writer.submit(**vars(_run(uri, exp, parent, 2)))
     assert len(writer.errors) == 1 and "987654" in writer.errors[0]
     assert child_runs.child_trial_numbers(uri, exp, parent) == {2}
+
+
+def test_processes_reopening_one_parent_at_once_do_not_collide(store):
+    """Workers of one shared study reopen the parent together; each marks it resumed. MLflow's set_tag is a
+    select-then-insert that fails with a unique-key error when two race (seen on PostgreSQL in CI, and
+    reproduced here on SQLite with threads in 10 of 20 rounds); the reopening must not."""
+    import threading
+
+    import mlflow
+
+    uri, exp, _ = store
+    for _ in range(5):
+        parent = child_runs.log_child_run(uri, exp, "", "parent", {}, {}, {})
+        errors, barrier = [], threading.Barrier(6)
+
+        def reopen(run_id=parent, barrier=barrier, errors=errors):
+            barrier.wait()
+            try:
+                with tracking.start_run(uri, "children", run_id=run_id) as handle:
+                    handle.log_params({"search.study_name": "shared"}, only_new=True)
+            except Exception as e:  # noqa: BLE001 - collected and asserted below
+                errors.append(e)
+
+        threads = [threading.Thread(target=reopen) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        run = mlflow.MlflowClient(uri).get_run(parent)
+        assert run.data.tags["rfmlab.resumed"] == "true"
+        assert run.data.params["search.study_name"] == "shared"
