@@ -280,7 +280,9 @@ def test_two_separate_processes_contribute_to_one_named_study(tmp_path):
 
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
 def test_sweep_runs_every_combination_as_its_own_search_under_one_sweep_id(tmp_path, launcher):
+    """The joblib variant also runs each search with two objectives (a sweep of multi-objective searches)."""
     uri, storage = stores(tmp_path)
+    multi = ["search.objectives=[silhouette,stability]"] if launcher == "joblib" else []
     res = run_cli(
         "-m",
         f"hydra/launcher={launcher}",
@@ -292,6 +294,7 @@ def test_sweep_runs_every_combination_as_its_own_search_under_one_sweep_id(tmp_p
         "search.k_report.enabled=false",
         f"tracking.uri={uri}",
         f"search.storage={storage}",
+        *multi,
         cwd=ROOT,
         timeout=600,
     )
@@ -305,6 +308,10 @@ def test_sweep_runs_every_combination_as_its_own_search_under_one_sweep_id(tmp_p
             sweep_ids.add(p.data.tags["rfmlab.sweep_id"])
             combos.add((p.data.tags["rfmlab.dataset"], p.data.tags["rfmlab.algorithm"]))
             assert p.info.status == "FINISHED"
+            if multi:  # each search chose from its own front and said why
+                assert 1 <= p.data.metrics["pareto_front_size"] <= 4
+                assert p.data.tags["search.selection"] and "best_stability" in p.data.metrics
+                assert all("stability" in c.data.metrics for c in children if c.info.status == "FINISHED")
     assert len(sweep_ids) == 1 and len(combos) == 4
     assert f"tags.rfmlab.sweep_id = '{sweep_ids.pop()}'" in res.stdout
 
