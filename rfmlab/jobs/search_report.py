@@ -109,7 +109,7 @@ def per_k(study) -> dict[int, tuple[float, float]]:
 
 
 def log_elbow(handle, study, best) -> None:
-    from rfmlab import plots
+    from rfmlab import plots, plots_search
 
     by_k = per_k(study)
     if len(by_k) < 2:
@@ -118,7 +118,7 @@ def log_elbow(handle, study, best) -> None:
     inertia = [by_k[k][0] for k in ks]
     sil = [by_k[k][1] if by_k[k][1] != -math.inf else np.nan for k in ks]
     kn = search.knee(ks, inertia)
-    fig = plots.elbow(ks, inertia, sil, ks[kn] if kn is not None else None, best.params["n_clusters"])
+    fig = plots_search.elbow(ks, inertia, sil, ks[kn] if kn is not None else None, best.params["n_clusters"])
     handle.log_figure(fig, "search/elbow.png")
     plots.close(fig)
     handle.log_dict(
@@ -133,9 +133,11 @@ def log_elbow(handle, study, best) -> None:
 
 
 def log_search_plots(handle, study, spec, algo, prep, space, best, params) -> None:
-    from rfmlab import plots
+    from rfmlab import plots, plots_search
 
-    for name, (fig, html) in plots.optuna_figures(study, list(space), spec.names if spec.multi else None).items():
+    for name, (fig, html) in plots_search.optuna_figures(
+        study, list(space), spec.names if spec.multi else None
+    ).items():
         if fig is not None:
             handle.log_figure(fig, f"search/{name}.png")
             plots.close(fig)
@@ -145,7 +147,7 @@ def log_search_plots(handle, study, spec, algo, prep, space, best, params) -> No
         log_elbow(handle, study, best)
     if algo == "dbscan" and "eps" in best.params:
         k = max(int(params.get("min_samples") or 5) - 1, 1)
-        fig = plots.k_distance(search.k_distance(prep.X, k), float(best.params["eps"]), k)
+        fig = plots_search.k_distance(search.k_distance(prep.X, k), float(best.params["eps"]), k)
         handle.log_figure(fig, "search/k_distance.png")
         plots.close(fig)
 
@@ -154,7 +156,7 @@ def log_k_report(handle, prep, algo: str, params: dict, space: dict, spec, seed:
     """The number-of-clusters report (``rfmlab.nclusters``) for every k of the space, on the stability sample:
     ``search/n_clusters.csv`` and ``.png``, each criterion's pick as metric ``k_pick_<criterion>``, and the picks
     returned for ``k_table``; None when the search has no integer ``n_clusters`` or the report is off."""
-    from rfmlab import nclusters, plots
+    from rfmlab import nclusters, plots, plots_search
 
     p, rep = space.get("n_clusters"), spec.k_report
     if not rep.enabled or algo not in nclusters.K_ALGORITHMS or p is None or p["type"] != "int":
@@ -170,7 +172,7 @@ def log_k_report(handle, prep, algo: str, params: dict, space: dict, spec, seed:
     handle.log_text(table.write_csv(), "search/n_clusters.csv")
     handle.log_metrics({f"k_pick_{name}": k for name, k in picks.items() if k is not None})
     if figure:
-        fig = plots.n_clusters_report(table, picks, chosen)
+        fig = plots_search.n_clusters_report(table, picks, chosen)
         handle.log_figure(fig, "search/n_clusters.png")
         plots.close(fig)
     return picks
