@@ -291,7 +291,7 @@ class Objective:
 
         import optuna
 
-        from rfmlab import pipeline, studies
+        from rfmlab import studies
 
         t0 = time.perf_counter()
         trial.set_user_attr("worker", studies.worker_id())  # whose child run it is (see jobs.trials.backfill_children)
@@ -302,34 +302,7 @@ class Objective:
             extra = {k: prev.user_attrs[k] for k in ("inertia",) if k in prev.user_attrs}
         else:
             dup = None
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    params_all = {**self.base, **params}
-                    X, ev = self.prep.X, self.prep.evaluator
-                    sampled = models.is_sampled(len(X), self.max_exact)  # then scored on the evaluation sample
-                    only = ev.sample if sampled else None
-                    labels = models.fit(
-                        self.algorithm, params_all, X, self.seed, self.max_exact, only, self.memory
-                    ).labels
-            except TooFewCustomers as e:  # the data cannot support these parameters: pruned, with the reason
-                reason = str(e)
-                trial.set_user_attr("prune_reason", reason)
-                self.on_trial(TrialRecord(trial.number, params, {}, "PRUNED", reason, None, time.perf_counter() - t0))
-                raise optuna.TrialPruned(reason) from e
-            except (ValueError, MemoryError, RfmlabError) as e:
-                msg = str(e).splitlines()[0]
-                trial.set_user_attr("fail_reason", msg)
-                self.on_trial(TrialRecord(trial.number, params, {}, "FAIL", msg, None, time.perf_counter() - t0))
-                raise FitFailed(msg) from e
-            metrics = ev.score(labels, on_sample=sampled)
-            if self.spec.needs_stability and metrics["n_clusters"] >= 1:
-                n_fitted = self.max_exact if sampled else len(X)
-                stab = pipeline.stability_of(
-                    self.prep, self.algorithm, params_all, labels, self.seed, n_fitted, sampled
-                )
-                metrics.update(stab.metrics())
-            extra = {"inertia": inertia(X[only] if sampled else X, labels)} if "n_clusters" in params else {}
+            metrics, extra = self._evaluate(trial, params, t0)
         trial.set_user_attr(
             "metrics", {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
         )
@@ -350,6 +323,41 @@ class Objective:
         if self.spec.multi:
             return tuple(float(metrics[n]) for n in self.spec.names)
         return float(metrics[self.spec.metric])
+
+    def _evaluate(self, trial, params: dict, t0: float) -> tuple[dict, dict]:
+        """Fit one trial's params and score it: (metrics, extra user attrs). A fit the data cannot support is
+        pruned with its reason; a fit that fails is failed with its first line."""
+        import time
+
+        import optuna
+
+        from rfmlab import pipeline
+
+        params_all = {**self.base, **params}
+        X, ev = self.prep.X, self.prep.evaluator
+        sampled = models.is_sampled(len(X), self.max_exact)  # then scored on the evaluation sample
+        only = ev.sample if sampled else None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                labels = models.fit(self.algorithm, params_all, X, self.seed, self.max_exact, only, self.memory).labels
+        except TooFewCustomers as e:  # the data cannot support these parameters: pruned, with the reason
+            reason = str(e)
+            trial.set_user_attr("prune_reason", reason)
+            self.on_trial(TrialRecord(trial.number, params, {}, "PRUNED", reason, None, time.perf_counter() - t0))
+            raise optuna.TrialPruned(reason) from e
+        except (ValueError, MemoryError, RfmlabError) as e:
+            msg = str(e).splitlines()[0]
+            trial.set_user_attr("fail_reason", msg)
+            self.on_trial(TrialRecord(trial.number, params, {}, "FAIL", msg, None, time.perf_counter() - t0))
+            raise FitFailed(msg) from e
+        metrics = ev.score(labels, on_sample=sampled)
+        if self.spec.needs_stability and metrics["n_clusters"] >= 1:
+            n_fitted = self.max_exact if sampled else len(X)
+            stab = pipeline.stability_of(self.prep, self.algorithm, params_all, labels, self.seed, n_fitted, sampled)
+            metrics.update(stab.metrics())
+        extra = {"inertia": inertia(X[only] if sampled else X, labels)} if "n_clusters" in params else {}
+        return metrics, extra
 
 
 def knee(x, y) -> int | None:

@@ -77,6 +77,52 @@ def _purchase_times(rng, first, span, n_purchases, open_hour=8, close_hour=20):
     return owner[order], ts[order]
 
 
+def _invoices(rng, owner, ts, spend, days: int, guest_share: float):
+    """Customers' purchases plus guest invoices (no CustomerID, like the 25% of UCI rows without one), in time
+    order: (owner or -1, timestamp, spend scale) per invoice."""
+    n_guest = int(owner.size * guest_share / (1 - guest_share))
+    g_sec = rng.integers(0, days, n_guest) * 86400 + rng.integers(8 * 3600, 20 * 3600, n_guest)
+    g_ts = np.datetime64(START, "s") + g_sec.astype("timedelta64[s]")
+    inv_owner = np.concatenate([owner, np.full(n_guest, -1)])
+    inv_ts = np.concatenate([ts, g_ts])
+    inv_spend = np.concatenate([spend[owner], rng.lognormal(-0.3, 0.5, n_guest)])
+    order = np.argsort(inv_ts, kind="stable")
+    return inv_owner[order], inv_ts[order], inv_spend[order]
+
+
+def _catalog(rng, n_products: int):
+    """Products: Zipf-ish popularity, lognormal unit prices. (popularity, codes, prices, descriptions)"""
+    pop = 1.0 / np.arange(1, n_products + 1) ** 0.9
+    codes = np.array([f"{85000 + i}" + ("" if i % 7 else "B") for i in range(n_products)])
+    prices = np.round(rng.lognormal(1.0, 0.8, n_products), 2)
+    descriptions = np.array([f"PRODUCT {i:04d}" for i in range(n_products)])
+    return pop, codes, prices, descriptions
+
+
+def _cancellations(rng, inv_owner, inv_ts, ret_p, line_inv, days: int, first_invoice: int):
+    """A later C-invoice taking back some lines of a purchase: (cancelled line positions, their time, number)."""
+    cust_inv = inv_owner >= 0
+    p_ret = np.where(cust_inv, ret_p[np.maximum(inv_owner, 0)], 0.01)
+    cancelled = rng.random(inv_owner.size) < p_ret
+    back = cancelled[line_inv] & (rng.random(line_inv.size) < 0.6)
+    c_line = np.flatnonzero(back)
+    c_ts = inv_ts[line_inv[c_line]] + rng.integers(3600, 20 * 86400, c_line.size).astype("timedelta64[s]")
+    c_ts = np.minimum(c_ts, np.datetime64(START, "s") + np.timedelta64(days * 86400 - 1, "s"))
+    c_no = np.char.add("C", (600000 + first_invoice + line_inv[c_line]).astype(str))
+    return c_line, c_ts, c_no
+
+
+def _with_dirt(rng, lines: pl.DataFrame, dirty_share: float) -> pl.DataFrame:
+    """Zero prices and exact duplicate lines, as in the real file; sorted by time."""
+    n_dirty = int(lines.height * dirty_share)
+    zero = rng.choice(lines.height, n_dirty, replace=False)
+    lines = lines.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in(zero)).then(0.0).otherwise(pl.col("UnitPrice")).alias("UnitPrice")
+    )
+    dup = lines[np.sort(rng.choice(lines.height, n_dirty, replace=False))]
+    return pl.concat([lines, dup]).sort("InvoiceDate", "InvoiceNo", maintain_order=True)
+
+
 def ecommerce(
     n_customers: int = 5000,
     seed: int = 42,
@@ -91,52 +137,27 @@ def ecommerce(
 
     ``first_customer`` / ``first_invoice`` offset the ids, so blocks of customers generated apart (see
     ``write_blocks``) never share a customer or an invoice."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # every draw below in a fixed order: the same seed gives the same file
     kind, first, span, n_purchases, spend, ret_p = _customers(rng, n_customers, days)
     owner, ts = _purchase_times(rng, first, span, n_purchases)
-    n_inv = owner.size
-
-    # guest invoices: no CustomerID, like the 25% of UCI rows without one
-    n_guest = int(n_inv * guest_share / (1 - guest_share))
-    g_sec = rng.integers(0, days, n_guest) * 86400 + rng.integers(8 * 3600, 20 * 3600, n_guest)
-    g_ts = np.datetime64(START, "s") + g_sec.astype("timedelta64[s]")
-    inv_owner = np.concatenate([owner, np.full(n_guest, -1)])
-    inv_ts = np.concatenate([ts, g_ts])
-    inv_spend = np.concatenate([spend[owner], rng.lognormal(-0.3, 0.5, n_guest)])
-    order = np.argsort(inv_ts, kind="stable")
-    inv_owner, inv_ts, inv_spend = inv_owner[order], inv_ts[order], inv_spend[order]
+    inv_owner, inv_ts, inv_spend = _invoices(rng, owner, ts, spend, days, guest_share)
     inv_no = (536365 + first_invoice + np.arange(inv_owner.size)).astype(str)
-
-    # products: Zipf-ish popularity, lognormal unit prices
-    pop = 1.0 / np.arange(1, n_products + 1) ** 0.9
-    codes = np.array([f"{85000 + i}" + ("" if i % 7 else "B") for i in range(n_products)])
-    prices = np.round(rng.lognormal(1.0, 0.8, n_products), 2)
-    descriptions = np.array([f"PRODUCT {i:04d}" for i in range(n_products)])
-
+    pop, codes, prices, descriptions = _catalog(rng, n_products)
     n_lines = 1 + rng.poisson(6 * np.sqrt(inv_spend))
     line_inv = np.repeat(np.arange(inv_owner.size), n_lines)
     prod = rng.choice(n_products, size=line_inv.size, p=pop / pop.sum())
     qty = np.maximum(1, np.round(rng.lognormal(1.2, 0.9, line_inv.size) * np.sqrt(inv_spend[line_inv])))
     qty = qty.astype(np.int64)
-
-    # cancellations: a later C-invoice taking back some lines of a purchase
-    cust_inv = inv_owner >= 0
-    p_ret = np.where(cust_inv, ret_p[np.maximum(inv_owner, 0)], 0.01)
-    cancelled = rng.random(inv_owner.size) < p_ret
-    back = cancelled[line_inv] & (rng.random(line_inv.size) < 0.6)
-    c_line = np.flatnonzero(back)
-    c_ts = inv_ts[line_inv[c_line]] + rng.integers(3600, 20 * 86400, c_line.size).astype("timedelta64[s]")
-    c_ts = np.minimum(c_ts, np.datetime64(START, "s") + np.timedelta64(days * 86400 - 1, "s"))
-    c_no = np.char.add("C", (600000 + first_invoice + line_inv[c_line]).astype(str))
-
+    c_line, c_ts, c_no = _cancellations(rng, inv_owner, inv_ts, ret_p, line_inv, days, first_invoice)
+    all_prod = np.concatenate([prod, prod[c_line]])
     lines = pl.DataFrame(
         {
             "InvoiceNo": np.concatenate([inv_no[line_inv], c_no]),
-            "StockCode": codes[np.concatenate([prod, prod[c_line]])],
-            "Description": descriptions[np.concatenate([prod, prod[c_line]])],
+            "StockCode": codes[all_prod],
+            "Description": descriptions[all_prod],
             "Quantity": np.concatenate([qty, -np.maximum(1, qty[c_line] // rng.integers(1, 3, c_line.size))]),
             "InvoiceDate": np.concatenate([inv_ts[line_inv], c_ts]).astype("datetime64[us]"),
-            "UnitPrice": prices[np.concatenate([prod, prod[c_line]])],
+            "UnitPrice": prices[all_prod],
             "_owner": np.concatenate([inv_owner[line_inv], inv_owner[line_inv[c_line]]]),
         }
     )
@@ -147,16 +168,7 @@ def ecommerce(
         pl.Series("CustomerID", np.where(owners >= 0, 12346 + first_customer + owners, -1)).replace(-1, None),
         pl.Series("Country", np.where(owners >= 0, country_of[np.maximum(owners, 0)], guest_country)),
     ).drop("_owner")
-
-    # dirt: zero prices and exact duplicate lines, as in the real file
-    n_dirty = int(lines.height * dirty_share)
-    zero = rng.choice(lines.height, n_dirty, replace=False)
-    lines = lines.with_columns(
-        pl.when(pl.int_range(pl.len()).is_in(zero)).then(0.0).otherwise(pl.col("UnitPrice")).alias("UnitPrice")
-    )
-    dup = lines[np.sort(rng.choice(lines.height, n_dirty, replace=False))]
-    lines = pl.concat([lines, dup]).sort("InvoiceDate", "InvoiceNo", maintain_order=True)
-    return lines.select(
+    return _with_dirt(rng, lines, dirty_share).select(
         "InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"
     )
 
