@@ -68,16 +68,11 @@ def scores(
 
 
 def table(
-    X: np.ndarray, algorithm: str, params: dict, ks, seed: int, spec: stability.StabilitySpec, n_refs: int = 5,
-    on_k=lambda k: None,
-) -> pl.DataFrame:  # fmt: skip
+    X: np.ndarray, algorithm: str, params: dict, ks, seed: int, spec: stability.StabilitySpec, n_refs: int = 5
+) -> pl.DataFrame:
     """One row per k: silhouette, calinski_harabasz, davies_bouldin, inertia, gap, gap_se, stability."""
     refs = reference_sets(X, n_refs, seed)
-    rows = []
-    for k in ks:
-        rows.append(scores(X, algorithm, params, int(k), seed, spec, refs))
-        on_k(k)
-    return pl.DataFrame(rows)
+    return pl.DataFrame([scores(X, algorithm, params, int(k), seed, spec, refs) for k in ks])
 
 
 def picks(t: pl.DataFrame) -> dict[str, int | None]:

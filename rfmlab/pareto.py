@@ -1,4 +1,5 @@
-"""Pareto fronts and how one trial is chosen from a multi-objective search's front (arrays in, index out).
+"""How one trial is chosen from a multi-objective search's Pareto front (arrays in, index out; the front itself
+is Optuna's ``study.best_trials``, see ``studies.pareto_front``).
 
 ``search.select`` (the rule, logged with its reason):
 - ``rule: knee`` (default): the front trial closest to the ideal point once each objective is scaled to 0-1
@@ -25,14 +26,11 @@ class Select:
 
     @classmethod
     def from_dict(cls, d: dict | None, objectives: list[str]) -> Select:
-        from rfmlab.errors import ConfigError
+        from rfmlab.errors import ConfigError, options
 
-        d = dict(d or {})
-        unknown = sorted(set(d) - {"rule", "metric", "floor"})
-        if unknown:
-            raise ConfigError(f"unknown search.select option(s) {unknown}; valid are floor, metric, rule")
-        floor = {k: float(v) for k, v in (d.get("floor") or {}).items() if v is not None}  # null: no floor
-        sel = cls(d.get("rule") or "knee", d.get("metric"), floor)
+        sel = options(cls, d, "search.select")
+        floor = {k: float(v) for k, v in (sel.floor or {}).items() if v is not None}  # null: no floor
+        sel = cls(sel.rule or "knee", sel.metric, floor)
         if sel.rule not in RULES:
             raise ConfigError(f"search.select.rule={sel.rule!r}; use knee or best")
         if sel.rule == "best" and sel.metric not in objectives:
@@ -47,17 +45,6 @@ def oriented(values: np.ndarray, directions: list[str]) -> np.ndarray:
     """Values with every objective turned into 'larger is better'."""
     sign = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
     return np.asarray(values, dtype=float) * sign
-
-
-def front(values: np.ndarray, directions: list[str]) -> np.ndarray:
-    """Indices of the non-dominated rows of ``values`` (trials x objectives), in row order (brute force)."""
-    v = oriented(values, directions)
-    keep = []
-    for i in range(len(v)):
-        dominated = np.any(np.all(v >= v[i], axis=1) & np.any(v > v[i], axis=1))
-        if not dominated:
-            keep.append(i)
-    return np.array(keep, dtype=int)
 
 
 def knee(values: np.ndarray, directions: list[str]) -> int:

@@ -179,28 +179,28 @@ def close(fig) -> None:
 
 def stability_bars(table: pl.DataFrame, stab=None):
     """Each cluster's stability (mean bootstrap Jaccard) as a bar under its business name, coloured by
-    Hennig's reading, with the 0.6 / 0.75 / 0.85 lines."""
+    Hennig's reading, with the band limits (``stability.BANDS``: 0.6 / 0.75 / 0.85) as lines."""
+    from rfmlab.stability import BANDS
+
     colors = {"dissolved": "#d62728", "doubtful": "#ff7f0e", "stable": "#2ca02c", "highly stable": "#1a7a1a"}
+    xmax = 1.08
     t = table.sort("stability", descending=True, nulls_last=True)
     labels = [f"{c}: {s} (n={n:,})" for c, s, n in t.select("cluster", "segment", "customers_in_sample").iter_rows()]
     values = np.nan_to_num(t["stability"].to_numpy(), nan=0.0)
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.8))
     ax.barh(range(len(labels)), values, color=[colors.get(r, NOISE_COLOR) for r in t["reading"]])
-    for x in (0.6, 0.75, 0.85):
-        ax.axvline(x, color="#555", ls=":", lw=1)
-    for lo, hi, name in (
-        (0, 0.6, "dissolved"),
-        (0.6, 0.75, "doubtful"),
-        (0.75, 0.85, "stable"),
-        (0.85, 1.08, "highly stable"),
-    ):
+    lows = (0.0, *(upper for upper, _ in BANDS[:-1]))
+    for lo, (hi, name) in zip(lows, BANDS, strict=True):
+        hi = min(hi, xmax)
+        if lo > 0:
+            ax.axvline(lo, color="#555", ls=":", lw=1)
         ax.text((lo + hi) / 2, 1.01, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7,
                 color=colors[name])  # fmt: skip
     for i, v in enumerate(values):
         ax.annotate(f"{v:.2f}", (min(v, 1.0), i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.08)
+    ax.set_xlim(0, xmax)
     ax.set_xlabel("stability: mean Jaccard with the best-matching cluster of a resample")
     how = f"{len(stab.jaccard)} {stab.method} resamples; " if stab is not None else ""
     ax.set_title(f"Cluster stability ({how}noise left out)", fontsize=10, pad=14)

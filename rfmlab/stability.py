@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-BANDS = ((0.6, "dissolved"), (0.75, "doubtful"), (0.85, "stable"), (math.inf, "highly stable"))
+BANDS = ((0.6, "dissolved"), (0.75, "doubtful"), (0.85, "stable"), (math.inf, "highly stable"))  # (below, reading)
+STABLE = BANDS[1][0]  # from here up a cluster reads stable
 METHODS = ("bootstrap", "subsample")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from rfmlab import pipeline
+from rfmlab.stability import STABLE
 
 HEADLINE = ("silhouette", "stability", "davies_bouldin", "calinski_harabasz", "n_clusters", "noise_fraction")
 
@@ -64,7 +65,7 @@ def markdown(cfg: dict, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict
         lines += [f"Silhouette 95% interval on the evaluation sample: [{m['silhouette_ci_low']:.4f}, "
                   f"{m['silhouette_ci_high']:.4f}] (bootstrap, 1,000 resamples)", ""]  # fmt: skip
     if fit.stability is not None:
-        weak = fit.stability.describe(fit.names, below=0.75) or "every cluster at 0.75 or above"
+        weak = fit.stability.describe(fit.names, below=STABLE) or f"every cluster at {STABLE} or above"
         lines += [f"Stability ({len(fit.stability.jaccard)} {fit.stability.method} resamples): {weak}", ""]
     if search is not None:
         c, best = search["counts"], search["best"]
