@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from rfmlab import models, pipeline
+from rfmlab import cluster, pipeline
 
 CASES = (  # algorithm, params, customers, max_exact (the configured threshold)
     ("agglomerative", {"n_clusters": 5, "linkage": "ward"}, 20_000, 10_000),
@@ -35,10 +35,10 @@ def main() -> None:
         dataset = {"name": "e", "kind": "ecommerce", "synthetic": {"n_customers": n, "seed": 42}, "columns": COLUMNS}
         X = pipeline.prepare(dataset, {"transform": ["log", "standard"]}).X
         t = time.perf_counter()
-        exact = models.fit(algo, params, X, 0).labels
+        exact = cluster.fit(algo, params, X, 0).labels
         t_exact = time.perf_counter() - t
         t = time.perf_counter()
-        sampled = models.fit(algo, params, X, 0, limit).labels
+        sampled = cluster.fit(algo, params, X, 0, limit).labels
         t_sampled = time.perf_counter() - t
         k = {name: len(set(lab[lab >= 0])) for name, lab in (("exact", exact), ("sampled", sampled))}
         row = {"customers": len(X), "max_exact": limit, "exact_s": t_exact, "sampled_s": t_sampled,

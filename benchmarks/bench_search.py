@@ -23,8 +23,10 @@ import optuna
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from rfmlab import child_runs, pipeline, search, studies, tracking
+from rfmlab import pipeline, search
 from rfmlab.jobs import trials
+from rfmlab.mlflow_edge import child_runs, tracking
+from rfmlab.search import studies
 
 warnings.filterwarnings("ignore")
 optuna.logging.set_verbosity(optuna.logging.WARNING)

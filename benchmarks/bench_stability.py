@@ -1,11 +1,11 @@
 """What stability and the number-of-clusters report cost.
 
-1. ``stability.clusterwise`` alone, each algorithm at its default params, on the embedded customers
+1. ``evaluate.clusterwise`` alone, each algorithm at its default params, on the embedded customers
    (``log_standard``): a stability sample of 10,000 customers (the evaluation sample's default size), 5,000 and
    2,000, ``n_resamples`` 20.
 2. The number-of-clusters report (k = 2-12, 6 criteria) for kmeans and agglomerative on the default sample.
 3. The whole ``make run`` command (``rfmlab``, a 50-trial kmeans search on 5,000 customers) with and without
-   both (``evaluation.stability.enabled=false search.k_report.enabled=false``), interleaved, medians, peak memory from
+   both (``evaluate.stability.enabled=false search.k_report.enabled=false``), interleaved, medians, peak memory from
    ``/usr/bin/time -v``.
 
 Run: .venv/bin/python benchmarks/bench_stability.py [--repeat 3] [--json F]
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rfmlab import models, nclusters, pipeline, search, stability
+from rfmlab import cluster, evaluate, pipeline, search
 
 ALGORITHMS = {
     "kmeans": {"n_clusters": 5, "n_init": 10},
@@ -42,9 +42,9 @@ def stability_costs(n_customers: int) -> dict:
     prep = pipeline.prepare(dataset, {"transform": ["log", "standard"]}, 10_000, 42)
     out = {}
     for algo, params in ALGORITHMS.items():
-        labels = models.fit(algo, params, prep.X, 42).labels
+        labels = cluster.fit(algo, params, prep.X, 42).labels
         for size in (10_000, 5_000, 2_000):
-            prep.stability = stability.StabilitySpec(n_resamples=20, sample_size=size)
+            prep.stability = evaluate.StabilitySpec(n_resamples=20, sample_size=size)
             t = time.perf_counter()
             s = pipeline.stability_of(prep, algo, params, labels, 42, len(labels))
             took = time.perf_counter() - t
@@ -57,9 +57,9 @@ def stability_costs(n_customers: int) -> dict:
     for algo in ("kmeans", "agglomerative"):
         params = {k: v for k, v in ALGORITHMS[algo].items() if k != "n_clusters"}
         t = time.perf_counter()
-        spec = stability.StabilitySpec(n_resamples=rep.n_resamples)
-        table = nclusters.table(X, algo, params, range(2, 13), 42, spec, rep.gap_refs)
-        out[f"k_report.{algo}"] = {"seconds": time.perf_counter() - t, "picks": nclusters.picks(table)}
+        spec = evaluate.StabilitySpec(n_resamples=rep.n_resamples)
+        table = evaluate.k_table(X, algo, params, range(2, 13), 42, spec, rep.gap_refs)
+        out[f"k_report.{algo}"] = {"seconds": time.perf_counter() - t, "picks": evaluate.k_picks(table)}
         print(f"  k report {algo}: {out[f'k_report.{algo}']['seconds']:.2f} s", flush=True)
     return out
 
@@ -81,7 +81,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     res = {"customers": a.customers, "costs": stability_costs(a.customers), "repeat": a.repeat}
-    off = ["evaluation.stability.enabled=false", "search.k_report.enabled=false"]
+    off = ["evaluate.stability.enabled=false", "search.k_report.enabled=false"]
     runs = {"without": [], "with": []}
     for _ in range(a.repeat):  # interleaved: the machine's drift hits both alike
         runs["without"].append(whole_command(off))

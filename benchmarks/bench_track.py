@@ -1,6 +1,6 @@
-"""rfmlab-track's speed: snapshots from one cleaning pass, not one pass per date.
+"""rfmlab-timeline's speed: snapshots from one cleaning pass, not one pass per date.
 
-1. Online Retail II 2009-2010 (the shared file): ``rfmlab-track --scheme rfm11`` with its 13 monthly snapshots
+1. Online Retail II 2009-2010 (the shared file): ``rfmlab-timeline --scheme rfm11`` with its 13 monthly snapshots
    against the same command with one snapshot (``--start`` at the log's end). Target: <= 3x.
 2. A 50M-line log over two years (UCI layout, the generator of bench_scale.py with 730 days): 24 monthly
    snapshots. Target: peak <= 1.5 GiB (issue 10's bound for the main job).
@@ -41,7 +41,7 @@ def timed(cmd: list[str]) -> dict:
 
 
 def track(log: Path, dataset: str, store: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "rfmlab.cli.track", "--scheme", "rfm11", "--input", str(log), "--dataset", dataset,
+    return [sys.executable, "-m", "rfmlab.cli.timeline", "--scheme", "rfm11", "--input", str(log), "--dataset", dataset,
             "--tracking-uri", f"sqlite:///{store / 'mlflow.db'}", *extra]  # fmt: skip
 
 

@@ -55,10 +55,10 @@ def table(res: dict) -> str:
     tr = res.get("track")
     if tr:
         o, b = tr["orii"], tr["big"]
-        rows.append(("`rfmlab-track --scheme rfm11`, Online Retail II: 13 monthly snapshots / one (whole commands)",
+        rows.append(("`rfmlab-timeline --scheme rfm11`, Online Retail II: 13 monthly snapshots / one (whole commands)",
                      f"{o['monthly']['wall_s']:.1f} / {o['one']['wall_s']:.1f} s = x{o['ratio']:.2f}, peak "
                      f"{o['monthly']['peak_mb']:.0f} MiB"))  # fmt: skip
-        what = f"`rfmlab-track`, {b['rows'] / 1e6:.0f}M-line log over 2 years: {b['snapshots']} monthly snapshots"
+        what = f"`rfmlab-timeline`, {b['rows'] / 1e6:.0f}M-line log over 2 years: {b['snapshots']} monthly snapshots"
         rows.append((what,
                      f"{b['wall_s']:.1f} s, peak {b['peak_mb']:.0f} MiB"))  # fmt: skip
     st = res.get("stability")

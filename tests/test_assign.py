@@ -3,8 +3,8 @@ import pytest
 from conftest import ONLINE_RETAIL
 from sklearn.datasets import make_blobs
 
-from rfmlab import models, pipeline
-from rfmlab.models.assign import Assigner
+from rfmlab import cluster, pipeline
+from rfmlab.cluster import Assigner
 
 CASES = [
     ("kmeans", {"n_clusters": 5, "n_init": 4}, 1.0),
@@ -31,7 +31,7 @@ def X():
 
 @pytest.mark.parametrize("name, params, required", CASES)
 def test_assignment_reproduces_the_training_labels(X, name, params, required):
-    est, labels = models.fit_predict(name, params, X, seed=0)
+    est, labels = cluster.fit_predict(name, params, X, seed=0)
     got, score = Assigner(name, est, X, labels).predict(X)
     if name in ("kmeans", "hdbscan"):
         keep = labels >= 0  # HDBSCAN: exact on its non-noise points
@@ -55,7 +55,7 @@ def test_new_points_go_to_the_cluster_they_are_drawn_from():
         ("dbscan", {"eps": 0.8, "min_samples": 5}),
         ("hdbscan", {"min_cluster_size": 30}),
     ]:
-        est, labels = models.fit_predict(name, params, Xb, seed=0)
+        est, labels = cluster.fit_predict(name, params, Xb, seed=0)
         got, _ = Assigner(name, est, Xb, labels).predict(np.vstack([new, [[40.0, -40.0]]]))
         train_of = [labels[np.argmin(((Xb - c) ** 2).sum(1))] for c in centers]
         assert list(got[:3]) == train_of, name

@@ -208,12 +208,12 @@ COMMANDS = [  # (module, case, args with {tmp} / {nomodel}, key words)
     ("compare", "typo in an option", ["--experiement", "ecommerce"], ["did you mean --experiment?"]),
     ("compare", "unknown experiment", ["--experiment", "nosuch"], ["no experiment 'nosuch'"]),
     ("rerun", "unknown run", ["0123abcd"], ["no run '0123abcd'"]),
-    ("track", "unknown scheme", ["--scheme", "rfm12", "--input", "{tmp}/log.csv"], ["'rfm12' is not a scheme",
+    ("timeline", "unknown scheme", ["--scheme", "rfm12", "--input", "{tmp}/log.csv"], ["'rfm12' is not a scheme",
                                                                                    "rfm11"]),
-    ("track", "input missing", ["--scheme", "rfm11", "--input", "{tmp}/none.csv"], ["does not exist"]),
-    ("track", "bad period", ["--scheme", "rfm11", "--input", "{tmp}/log.csv", "--every", "day"],
+    ("timeline", "input missing", ["--scheme", "rfm11", "--input", "{tmp}/none.csv"], ["does not exist"]),
+    ("timeline", "bad period", ["--scheme", "rfm11", "--input", "{tmp}/log.csv", "--every", "day"],
      ["--every", "invalid choice"]),
-    ("track", "log in another layout", ["--scheme", "rfm11", "--input", "{tmp}/log.csv"],
+    ("timeline", "log in another layout", ["--scheme", "rfm11", "--input", "{tmp}/log.csv"],
      ["'CustomerID'", "ecommerce layout", "--dataset"]),
 ]  # fmt: skip
 
@@ -229,4 +229,4 @@ def test_companion_commands_refuse_bad_input_in_one_line(trained, module, case, 
     after = client.search_runs([e.experiment_id for e in client.search_experiments()])
     new = after[: len(after) - before] if len(after) > before else []
     assert all(r.info.status == "FAILED" and "rfmlab.error" in r.data.tags for r in new)  # a started run FAILED
-    assert len(new) <= (1 if module == "track" else 0)  # only rfmlab-track starts its run before reading the log
+    assert len(new) <= (1 if module == "timeline" else 0)  # only rfmlab-timeline starts its run before reading the log

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from rfmlab import child_runs, tracking
+from rfmlab.mlflow_edge import child_runs, tracking
 
 
 @pytest.fixture

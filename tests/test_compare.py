@@ -4,7 +4,8 @@ from conftest import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import adjusted_rand_score
 
-from rfmlab import compare, tracking
+from rfmlab.mlflow_edge import tracking
+from rfmlab.report import comparison
 
 
 def make_run(uri, name, customers, labels, metrics):
@@ -17,7 +18,7 @@ def make_run(uri, name, customers, labels, metrics):
 def test_ari_matrix_on_common_customers():
     a = pl.DataFrame({"customer_id": list("abcdefgh"), "cluster": [0, 0, 1, 1, 2, 2, 0, 1]})
     b = pl.DataFrame({"customer_id": list("abcdefxy"), "cluster": [5, 5, 6, 6, 6, 6, 5, 5]})
-    ari, common = compare.ari_matrix({"A": a, "B": b})
+    ari, common = comparison.ari_matrix({"A": a, "B": b})
     expected = adjusted_rand_score([0, 0, 1, 1, 2, 2], [5, 5, 6, 6, 6, 6])
     assert ari["B"][0] == pytest.approx(expected) and common[0, 1] == 6 and ari["A"][0] == 1.0
 

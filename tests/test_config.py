@@ -7,9 +7,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from rfmlab import jobs, models, transforms
+from rfmlab import cluster, jobs
 from rfmlab.cli import CONF_DIR
 from rfmlab.data import load
+from rfmlab.features import transforms
 
 GROUPS = {
     g: sorted(p.stem for p in (Path(CONF_DIR) / g).glob("*.yaml"))
@@ -48,7 +49,7 @@ def test_every_combination_composes_and_builds(dataset, feats, algorithm):
     assert cfg["dataset"]["name"] == dataset and cfg["features"]["name"] == feats
     load.DatasetSpec.from_dict(cfg["dataset"])
     transforms.build(cfg["features"]["transform"])
-    models.make(cfg["algorithm"]["name"], jobs.algorithm_params(cfg), cfg["seed"])
+    cluster.make(cfg["algorithm"]["name"], jobs.algorithm_params(cfg), cfg["seed"])
     assert cfg["tracking"]["experiment"] == cfg["dataset"]["name"]
 
 
@@ -56,7 +57,7 @@ def test_overrides_reach_the_objects():
     cfg = compose_cfg(
         ["algorithm=kmeans", "algorithm.params.n_clusters=9", "seed=3", "dataset.synthetic.n_customers=77"]
     )
-    est = models.make("kmeans", jobs.algorithm_params(cfg), cfg["seed"])
+    est = cluster.make("kmeans", jobs.algorithm_params(cfg), cfg["seed"])
     assert est.n_clusters == 9 and est.random_state == 3
     assert cfg["dataset"]["synthetic"] == {"n_customers": 77, "seed": 3}
 
@@ -69,7 +70,7 @@ def test_every_experiment_composes_with_its_question(name):
     assert cfg["study"]["name"] == name
     for algo in ("kmeans", "dbscan", "agglomerative", "hdbscan"):
         c = compose_cfg([f"+experiment={name}", f"algorithm={algo}"])
-        models.make(algo, jobs.algorithm_params(c), c["seed"])
+        cluster.make(algo, jobs.algorithm_params(c), c["seed"])
 
 
 def test_stock_market_seed_study_pins_the_seed_parameters():

@@ -23,7 +23,7 @@ def test_make_dashboard_serves_the_search_study_over_http(tmp_path):
     assert res.returncode == 0, res.stderr
     import optuna
 
-    from rfmlab import studies
+    from rfmlab.search import studies
 
     (summary,) = optuna.get_all_study_summaries(storage=studies.storage_for(str(journal)))  # as rfmlab opens it
     with optuna_dashboard(str(journal), ROOT) as url:

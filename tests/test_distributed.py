@@ -14,7 +14,8 @@ from conftest import ROOT
 from mlflow.tracking import MlflowClient
 from servers import mlflow_server, postgres
 
-from rfmlab import studies, tracking
+from rfmlab.mlflow_edge import tracking
+from rfmlab.search import studies
 
 pytestmark = pytest.mark.slow
 N_TRIALS = 24

@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from rfmlab.evaluation import Evaluator, cluster_sizes
+from rfmlab.evaluate import Evaluator, cluster_sizes
 
 X, y = make_blobs(n_samples=1500, centers=5, cluster_std=1.5, random_state=0)
 
@@ -57,7 +57,7 @@ def test_scores_on_the_evaluation_sample_alone_match_the_silhouette_of_the_full_
 def test_silhouette_interval_bootstrap_and_normal_agree_and_shrink_with_the_sample():
     from sklearn.datasets import make_blobs
 
-    from rfmlab.evaluation import Evaluator, bootstrap_ci, normal_ci
+    from rfmlab.evaluate import Evaluator, bootstrap_ci, normal_ci
 
     X, y = make_blobs(n_samples=12_000, centers=4, cluster_std=2.5, random_state=1)
     ev = Evaluator(X, sample_size=10_000, seed=0)
@@ -76,7 +76,7 @@ def test_silhouette_interval_bootstrap_and_normal_agree_and_shrink_with_the_samp
 def test_trials_within_the_best_interval_are_reported_indistinguishable():
     import optuna
 
-    from rfmlab.jobs import search_report
+    from rfmlab.jobs import search_artifacts
 
     study = optuna.create_study(direction="maximize")
     dist = {"n_clusters": optuna.distributions.IntDistribution(2, 12)}
@@ -86,5 +86,5 @@ def test_trials_within_the_best_interval_are_reported_indistinguishable():
                                                   user_attrs={"metrics": m}))  # fmt: skip
     best = study.best_trial
     assert best.params == {"n_clusters": 2}
-    close = search_report.indistinguishable(study, best)
+    close = search_artifacts.indistinguishable(study, best)
     assert [(p, round(v, 3)) for _, p, v in close] == [("n_clusters=3", 0.446)]  # k=4 lies outside [0.445, 0.455]

@@ -101,7 +101,7 @@ def frequency_by_hand(tx: pl.DataFrame) -> dict[str, int]:
 
 
 def split_lines(tx: pl.DataFrame) -> int:
-    from rfmlab.features import _per_customer
+    from rfmlab.features._rfm import _per_customer
 
     return int(_per_customer(tx.lazy(), by_runs=True)["_split"].sum())
 

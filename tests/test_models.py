@@ -3,7 +3,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from rfmlab import models
+from rfmlab import cluster
 from rfmlab.errors import ConfigError
 
 X, y = make_blobs(n_samples=600, centers=[[0, 0, 0], [6, 6, 0], [0, 6, 6], [6, 0, 6]], cluster_std=0.5, random_state=3)
@@ -19,7 +19,7 @@ X, y = make_blobs(n_samples=600, centers=[[0, 0, 0], [6, 6, 0], [0, 6, 6], [6, 0
     ],
 )
 def test_each_algorithm_recovers_separated_blobs(name, params):
-    est, labels = models.fit_predict(name, params, X, seed=0)
+    est, labels = cluster.fit_predict(name, params, X, seed=0)
     keep = labels >= 0
     assert keep.mean() > 0.95
     assert len(set(labels[keep])) == 4
@@ -28,15 +28,15 @@ def test_each_algorithm_recovers_separated_blobs(name, params):
 
 def test_registry_errors_and_seed():
     with pytest.raises(ConfigError, match="unknown algorithm 'spectral'"):
-        models.make("spectral")
+        cluster.make("spectral")
     with pytest.raises(ConfigError, match="invalid parameters for algorithm kmeans"):
-        models.make("kmeans", {"k": 3})
+        cluster.make("kmeans", {"k": 3})
     with pytest.raises(ConfigError, match="invalid parameters for algorithm dbscan"):
-        models.make("dbscan", {"eps": -1})
-    assert models.make("kmeans", {"n_clusters": 3}, seed=5).random_state == 5
-    assert models.make("hdbscan", {"min_cluster_size": 5}).prediction_data is True
+        cluster.make("dbscan", {"eps": -1})
+    assert cluster.make("kmeans", {"n_clusters": 3}, seed=5).random_state == 5
+    assert cluster.make("hdbscan", {"min_cluster_size": 5}).prediction_data is True
     with pytest.raises(ConfigError, match="would exhaust memory"):
-        models.check_size("agglomerative", 100_000)
+        cluster.check_size("agglomerative", 100_000)
 
 
 @pytest.mark.parametrize(
@@ -49,14 +49,14 @@ def test_registry_errors_and_seed():
     ],
 )
 def test_fit_above_max_exact_fits_a_sample_and_assigns_the_rest(name, params):
-    exact = models.fit(name, params, X, seed=0)
+    exact = cluster.fit(name, params, X, seed=0)
     assert exact.sample is None
-    scaled = models.fit(name, params, X, seed=0, max_exact=200)
+    scaled = cluster.fit(name, params, X, seed=0, max_exact=200)
     assert len(scaled.sample) == 200 and len(scaled.labels) == len(X)
-    again = models.fit(name, params, X, seed=0, max_exact=200)
+    again = cluster.fit(name, params, X, seed=0, max_exact=200)
     assert (again.sample == scaled.sample).all() and (again.labels == scaled.labels).all()  # seeded
     # the sample keeps the labels its own fit gave, and the whole labelling recovers the blobs
-    _, own = models.fit_predict(name, params, X[scaled.sample], seed=0)
+    _, own = cluster.fit_predict(name, params, X[scaled.sample], seed=0)
     assert (scaled.labels[scaled.sample] == own).all()
     keep = scaled.labels >= 0
     assert keep.mean() > 0.9
@@ -65,14 +65,14 @@ def test_fit_above_max_exact_fits_a_sample_and_assigns_the_rest(name, params):
 
 def test_check_size_points_at_max_exact():
     with pytest.raises(ConfigError, match="algorithm.fit.max_exact to at most 30000"):
-        models.check_size("agglomerative", 100_000)
+        cluster.check_size("agglomerative", 100_000)
 
 
 @pytest.mark.parametrize("name, params", [("hdbscan", {"min_cluster_size": 15}), ("dbscan", {"eps": 1.0})])
 def test_sampled_fit_can_assign_only_the_rows_a_search_scores(name, params):
-    full = models.fit(name, params, X, seed=0, max_exact=200)
+    full = cluster.fit(name, params, X, seed=0, max_exact=200)
     rows = np.arange(0, len(X), 7)
-    part = models.fit(name, params, X, seed=0, max_exact=200, only=rows)
+    part = cluster.fit(name, params, X, seed=0, max_exact=200, only=rows)
     assert (part.sample == full.sample).all() and (part.labels == full.labels[rows]).all()
 
 
@@ -85,15 +85,15 @@ def test_hdbscan_trials_sharing_min_samples_reuse_one_tree(tmp_path):
     trees = lambda: len(list(tmp_path.rglob("output.pkl")))  # noqa: E731 - one cached tree per file
     for mcs in (20, 40, 80):
         params = {"min_cluster_size": mcs, "min_samples": 5}
-        cached = models.fit("hdbscan", params, X, memory=memory).labels
-        assert np.array_equal(cached, models.fit("hdbscan", params, X).labels)
+        cached = cluster.fit("hdbscan", params, X, memory=memory).labels
+        assert np.array_equal(cached, cluster.fit("hdbscan", params, X).labels)
     assert trees() == 1  # three min_cluster_size values, one min_samples: the tree was built once
-    models.fit("hdbscan", {"min_cluster_size": 20, "min_samples": 9}, X, memory=memory)
+    cluster.fit("hdbscan", {"min_cluster_size": 20, "min_samples": 9}, X, memory=memory)
     assert trees() == 2
     # a search's objective owns such a cache for hdbscan only, and the refitted model does not carry it
     assert search.Objective(None, "hdbscan", {}, {}, search.SearchSpec()).memory is not None
     assert search.Objective(None, "kmeans", {}, {}, search.SearchSpec()).memory is None
-    assert models.make("hdbscan", {"min_cluster_size": 5}).memory.location is None
+    assert cluster.make("hdbscan", {"min_cluster_size": 5}).memory.location is None
 
 
 def test_distinct_profiles_are_counted_past_the_first_rows_only_when_needed():
@@ -101,9 +101,9 @@ def test_distinct_profiles_are_counted_past_the_first_rows_only_when_needed():
 
     Y = np.zeros((30_000, 3))
     Y[-3:] = [[1, 1, 1], [2, 2, 2], [3, 3, 3]]  # the first rows are all alike; 4 profiles in all
-    models.check_customers("kmeans", {"n_clusters": 4}, Y)  # counted in full: enough
+    cluster.check_customers("kmeans", {"n_clusters": 4}, Y)  # counted in full: enough
     with pytest.raises(TooFewCustomers, match="n_clusters=5 but only 4 distinct customer profile"):
-        models.check_customers("kmeans", {"n_clusters": 5}, Y)
+        cluster.check_customers("kmeans", {"n_clusters": 5}, Y)
     with pytest.raises(TooFewCustomers, match="all 30000 customers have the same features"):
-        models.check_customers("agglomerative", {"n_clusters": 2}, np.ones((30_000, 3)))
-    models.check_customers("kmeans", {"n_clusters": 12}, X)  # 600 distinct blobs points: fine
+        cluster.check_customers("agglomerative", {"n_clusters": 2}, np.ones((30_000, 3)))
+    cluster.check_customers("kmeans", {"n_clusters": 12}, X)  # 600 distinct blobs points: fine

@@ -5,8 +5,9 @@ import optuna
 import pytest
 from sklearn.datasets import make_blobs
 
-from rfmlab import evaluation, models, search, studies
+from rfmlab import cluster, evaluate, search
 from rfmlab.errors import ConfigError
+from rfmlab.search import studies
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 X, y = make_blobs(n_samples=600, centers=4, cluster_std=0.6, random_state=1)
@@ -15,7 +16,7 @@ X, y = make_blobs(n_samples=600, centers=4, cluster_std=0.6, random_state=1)
 class Prep:  # the part of pipeline.Prepared a search reads
     def __init__(self, X):
         self.X = X
-        self.evaluator = evaluation.Evaluator(X, 10_000, 0)
+        self.evaluator = evaluate.Evaluator(X, 10_000, 0)
 
 
 def run(space, spec, algorithm="kmeans", base=None, sampler=None, n_trials=None):
@@ -28,8 +29,8 @@ def run(space, spec, algorithm="kmeans", base=None, sampler=None, n_trials=None)
 
 def test_kmeans_search_finds_the_four_blobs_and_never_refits_a_tried_k(monkeypatch):
     fits = []
-    real = models.fit_predict
-    monkeypatch.setattr(models, "fit_predict", lambda *a, **k: fits.append(a[1]) or real(*a, **k))
+    real = cluster.fit_predict
+    monkeypatch.setattr(cluster._algorithms, "fit_predict", lambda *a, **k: fits.append(a[1]) or real(*a, **k))
     spec = search.SearchSpec(n_trials=30, seed=0)
     space = search.resolve_space("kmeans", {"n_clusters": {"type": "int", "low": 2, "high": 7}}, X)
     study, records = run(space, spec, base={"n_init": 4})
@@ -133,8 +134,8 @@ def test_size_bounds_are_capped_by_the_data():
 def test_knee_of_an_elbow_curve():
     ks = list(range(2, 11))
     inertia = [1000, 400, 150, 120, 100, 90, 82, 76, 71]
-    assert ks[search.knee(ks, inertia)] == 4
-    assert search.knee([2, 3], [5, 4]) is None
+    assert ks[evaluate.elbow_knee(ks, inertia)] == 4
+    assert evaluate.elbow_knee([2, 3], [5, 4]) is None
 
 
 def test_study_names_are_stable_per_config_and_resume_picks_the_latest(tmp_path):

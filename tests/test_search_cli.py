@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT, run_cli, spawn_cli
 from mlflow.tracking import MlflowClient
 
-from rfmlab import nclusters, studies
+from rfmlab import evaluate
+from rfmlab.search import studies
 
 pytestmark = pytest.mark.slow
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -105,7 +106,7 @@ def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
     local = client.download_artifacts(parent.info.run_id, "search/n_clusters.csv", str(tmp_path))
     report = pl.read_csv(local)
     assert report["k"].to_list() == list(range(2, 13)) and "search/n_clusters.png" in files
-    picks = nclusters.picks(report)
+    picks = evaluate.k_picks(report)
     assert {f"k_pick_{c}": float(k) for c, k in picks.items() if k is not None}.items() <= parent.data.metrics.items()
     assert "number of clusters: each criterion's pick" in res.stdout and "Number of clusters preferred" in note
     for criterion, k in picks.items():
@@ -123,7 +124,7 @@ def test_multi_objective_search_logs_its_pareto_front_and_the_choice_and_resumes
         "search.select.floor.stability=0.8",
         "search.n_workers=2",
         "search.k_report.enabled=false",
-        "evaluation.stability.n_resamples=6",
+        "evaluate.stability.n_resamples=6",
         "algorithm.search_space.n_clusters.high=9",
         f"tracking.uri={uri}",
         f"search.storage={storage}",
@@ -231,7 +232,7 @@ def test_params_another_process_logs_meanwhile_are_read_again(tmp_path, monkeypa
     from mlflow.entities import Param
     from mlflow.exceptions import MlflowException
 
-    from rfmlab import tracking
+    from rfmlab.mlflow_edge import tracking
 
     uri, _ = stores(tmp_path)
     real = MlflowClient.log_batch

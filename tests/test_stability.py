@@ -5,8 +5,9 @@ import optuna
 import pytest
 from sklearn.datasets import make_blobs
 
-from rfmlab import evaluation, models, nclusters, pareto, search, stability, studies
+from rfmlab import cluster, evaluate, search
 from rfmlab.errors import ConfigError
+from rfmlab.search import studies
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 KM = {"n_init": 4}
@@ -17,17 +18,17 @@ BLOBS, TRUTH = make_blobs(
 
 
 def stab(X, algorithm, params, n_resamples=20, seed=0, method="bootstrap"):
-    _, labels = models.fit_predict(algorithm, params, X, seed)
-    refit = models.refitter(algorithm, params, seed, len(X))
-    return labels, stability.clusterwise(X, labels, refit, n_resamples, seed, method)
+    _, labels = cluster.fit_predict(algorithm, params, X, seed)
+    refit = cluster.refitter(algorithm, params, seed, len(X))
+    return labels, evaluate.clusterwise(X, labels, refit, n_resamples, seed, method)
 
 
 def test_best_jaccard_on_a_hand_counted_example():
     original = np.array([0, 0, 0, 1, 1, -1])
     resampled = np.array([5, 5, 7, 7, 7, 7])  # cluster 0 = {0,1,2}: best {0,1} -> 2/3; cluster 1 = {3,4}: {2..5} -> 2/4
-    assert np.allclose(stability.best_jaccard(original, resampled, 2), [2 / 3, 0.5])
+    assert np.allclose(evaluate.best_jaccard(original, resampled, 2), [2 / 3, 0.5])
     # noise in the resample matches nothing; an original cluster absent from the resample is NaN
-    out = stability.best_jaccard(np.array([0, 0, 2, 2]), np.array([-1, -1, 3, 3]), 3)
+    out = evaluate.best_jaccard(np.array([0, 0, 2, 2]), np.array([-1, -1, 3, 3]), 3)
     assert out[0] == 0.0 and np.isnan(out[1]) and out[2] == 1.0
 
 
@@ -74,11 +75,11 @@ def test_a_cluster_split_in_two_by_forcing_k_plus_one_is_the_unstable_one():
 
 
 def test_label_permutations_change_no_value():
-    _, labels = models.fit_predict("kmeans", {"n_clusters": 5, **KM}, BLOBS, 0)
+    _, labels = cluster.fit_predict("kmeans", {"n_clusters": 5, **KM}, BLOBS, 0)
     perm = np.array([3, 0, 4, 1, 2])
-    refit = models.refitter("kmeans", {"n_clusters": 5, **KM}, 0, len(BLOBS))
-    a = stability.clusterwise(BLOBS, labels, refit, 15, 0)
-    b = stability.clusterwise(BLOBS, perm[labels], lambda X, i: 10 + refit(X, i), 15, 0)
+    refit = cluster.refitter("kmeans", {"n_clusters": 5, **KM}, 0, len(BLOBS))
+    a = evaluate.clusterwise(BLOBS, labels, refit, 15, 0)
+    b = evaluate.clusterwise(BLOBS, perm[labels], lambda X, i: 10 + refit(X, i), 15, 0)
     assert a.overall == pytest.approx(b.overall) and a.minimum == pytest.approx(b.minimum)
     by_a = dict(zip(a.clusters.tolist(), a.per_cluster, strict=True))
     by_b = dict(zip(b.clusters.tolist(), b.per_cluster, strict=True))
@@ -89,32 +90,34 @@ def test_subsampling_and_seeds_are_reproducible():
     _, a = stab(BLOBS, "kmeans", {"n_clusters": 4, **KM}, 10, seed=5, method="subsample")
     _, b = stab(BLOBS, "kmeans", {"n_clusters": 4, **KM}, 10, seed=5, method="subsample")
     assert np.array_equal(a.jaccard, b.jaccard) and a.overall > 0.95
-    with pytest.raises(ConfigError, match="evaluation.stability.method"):
-        stability.StabilitySpec.from_dict({"method": "jackknife"})
-    with pytest.raises(ConfigError, match="unknown evaluation.stability"):
-        stability.StabilitySpec.from_dict({"n_resample": 3})
+    with pytest.raises(ConfigError, match="evaluate.stability.method"):
+        evaluate.StabilitySpec.from_dict({"method": "jackknife"})
+    with pytest.raises(ConfigError, match="unknown evaluate.stability"):
+        evaluate.StabilitySpec.from_dict({"n_resample": 3})
 
 
 def test_resamples_ask_density_algorithms_for_the_same_density(monkeypatch):
     seen = []
-    real = models.fit_predict
-    monkeypatch.setattr(models, "fit_predict", lambda name, p, X, *a, **k: seen.append((len(X), p)) or real(name, p, X))
-    models.refitter("hdbscan", {"min_cluster_size": 40, "min_samples": 10}, 0, 4000)(BLOBS[:1000], 0)
-    models.refitter("dbscan", {"eps": 1.0, "min_samples": 3}, 0, 100_000)(BLOBS[:1000], 0)
-    models.refitter("kmeans", {"n_clusters": 4}, 0, 4000)(BLOBS[:1000], 0)
+    real = cluster.fit_predict
+    monkeypatch.setattr(
+        cluster._algorithms, "fit_predict", lambda name, p, X, *a, **k: seen.append((len(X), p)) or real(name, p, X)
+    )
+    cluster.refitter("hdbscan", {"min_cluster_size": 40, "min_samples": 10}, 0, 4000)(BLOBS[:1000], 0)
+    cluster.refitter("dbscan", {"eps": 1.0, "min_samples": 3}, 0, 100_000)(BLOBS[:1000], 0)
+    cluster.refitter("kmeans", {"n_clusters": 4}, 0, 4000)(BLOBS[:1000], 0)
     assert len(BLOBS) == 800 and seen[0][1] == {"min_cluster_size": 8, "min_samples": 2}  # a fifth: a fifth the counts
     assert seen[1][1] == {"eps": 1.0, "min_samples": 1}  # never below the algorithm's floor
     assert seen[2][1] == {"n_clusters": 4}
 
 
 def test_every_criterion_finds_the_four_blobs():
-    spec = stability.StabilitySpec(n_resamples=10)
-    table = nclusters.table(BLOBS, "kmeans", KM, range(2, 9), 0, spec, n_refs=5)
+    spec = evaluate.StabilitySpec(n_resamples=10)
+    table = evaluate.k_table(BLOBS, "kmeans", KM, range(2, 9), 0, spec, n_refs=5)
     assert table["k"].to_list() == list(range(2, 9))
-    picks = nclusters.picks(table)
-    assert picks == dict.fromkeys(nclusters.RULES, 4)
-    assert nclusters.agreement(4, picks) == (6, 6, None) and nclusters.agreement(2, picks) == (0, 6, (4, 6))
-    agg = nclusters.picks(nclusters.table(BLOBS, "agglomerative", {"linkage": "ward"}, range(2, 8), 0, spec))
+    picks = evaluate.k_picks(table)
+    assert picks == dict.fromkeys(evaluate.K_CRITERIA, 4)
+    assert evaluate.k_agreement(4, picks) == (6, 6, None) and evaluate.k_agreement(2, picks) == (0, 6, (4, 6))
+    agg = evaluate.k_picks(evaluate.k_table(BLOBS, "agglomerative", {"linkage": "ward"}, range(2, 8), 0, spec))
     assert set(agg.values()) == {4}
 
 
@@ -124,7 +127,7 @@ def test_gap_rule_takes_the_smallest_k_within_one_standard_error():
     t = pl.DataFrame({"k": [2, 3, 4, 5], "gap": [0.5, 0.9, 0.95, 0.97], "gap_se": [0.1, 0.1, 0.1, 0.1]})
     for name in ("silhouette", "calinski_harabasz", "davies_bouldin", "inertia", "stability"):
         t = t.with_columns(pl.lit(float("nan")).alias(name))
-    picks = nclusters.picks(t)
+    picks = evaluate.k_picks(t)
     assert picks["gap"] == 3  # 0.9 >= 0.95 - 0.1, while 0.5 < 0.9 - 0.1
     assert picks["silhouette"] is None
 
@@ -138,28 +141,28 @@ def test_pareto_front_and_selection_rules():
     assert 2 <= len(front) < 40
     f = v[front]
     names = ["silhouette", "davies_bouldin"]
-    i, why = pareto.choose(f, names, dirs, pareto.Select())
+    i, why = search.choose(f, names, dirs, search.Select())
     scaled = np.column_stack([(f[:, 0] - f[:, 0].min()) / np.ptp(f[:, 0]), (f[:, 1].max() - f[:, 1]) / np.ptp(f[:, 1])])
     assert i == int(np.argmin(np.hypot(1 - scaled[:, 0], 1 - scaled[:, 1]))) and "knee" in why
-    sel = pareto.Select("best", "silhouette", {"davies_bouldin": 0.3})
-    i, why = pareto.choose(f, names, dirs, sel)
+    sel = search.Select("best", "silhouette", {"davies_bouldin": 0.3})
+    i, why = search.choose(f, names, dirs, sel)
     ok = f[:, 1] <= 0.3
     assert f[i, 0] == f[ok, 0].max() and "davies_bouldin <= 0.3" in why
-    i, why = pareto.choose(f, names, dirs, pareto.Select("best", "silhouette", {"davies_bouldin": -1}))
+    i, why = search.choose(f, names, dirs, search.Select("best", "silhouette", {"davies_bouldin": -1}))
     assert f[i, 0] == f[:, 0].max() and why.startswith("no front trial")
     with pytest.raises(ConfigError, match="search.select.floor"):
-        pareto.Select.from_dict({"rule": "best", "metric": "silhouette", "floor": {"inertia": 1}}, names)
+        search.Select.from_dict({"rule": "best", "metric": "silhouette", "floor": {"inertia": 1}}, names)
     with pytest.raises(ConfigError, match="search.select.metric"):
-        pareto.Select.from_dict({"rule": "best"}, names)
+        search.Select.from_dict({"rule": "best"}, names)
     with pytest.raises(ConfigError, match=r"unknown search.select option\(s\) \['rul'\]"):
-        pareto.Select.from_dict({"rul": "best"}, names)
+        search.Select.from_dict({"rul": "best"}, names)
 
 
 class Prep:  # the part of pipeline.Prepared a search reads
     def __init__(self, X):
         self.X = X
-        self.evaluator = evaluation.Evaluator(X, 10_000, 0)
-        self.stability = stability.StabilitySpec(n_resamples=8, sample_size=400)
+        self.evaluator = evaluate.Evaluator(X, 10_000, 0)
+        self.stability = evaluate.StabilitySpec(n_resamples=8, sample_size=400)
 
 
 def test_multi_objective_search_front_equals_the_brute_force_front_on_a_grid():
@@ -178,7 +181,7 @@ def test_multi_objective_search_front_equals_the_brute_force_front_on_a_grid():
     values = {}
     for k in range(2, 10):
         params = {**KM, "n_clusters": k}
-        labels = models.fit("kmeans", params, X, 0).labels
+        labels = cluster.fit("kmeans", params, X, 0).labels
         m = prep.evaluator.score(labels)
         values[k] = (m["silhouette"], pipeline.stability_of(prep, "kmeans", params, labels, 0, len(X)).overall)
     front = {k for k, (s, t) in values.items() if not any(s2 >= s and t2 >= t and (s2, t2) != (s, t)

@@ -9,8 +9,9 @@ import pytest
 from conftest import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
-from rfmlab import migration, pipeline, segments, snapshots
+from rfmlab import evaluate, pipeline, segments, timeline
 from rfmlab.data import load
+from rfmlab.features import snapshots
 
 LAYOUT = {"customer": "client", "invoice": "order", "date": "day", "amount": "total"}
 # absolute rules, so a customer's segment depends on its own purchases only: the moves are known in advance
@@ -65,21 +66,21 @@ def test_known_moves_give_exactly_the_transition_matrix(tmp_path):
     tables = snapshots.tables(rows, cleaned.repeats, when)
     seg = {d: segments.apply(RECENCY_SCHEME, t).select("customer_id", pl.col("recency3").alias("segment"))
            for d, t in tables.items()}  # fmt: skip
-    path = {(c, d): s for c, d, s in migration.paths(seg).iter_rows()}
+    path = {(c, d): s for c, d, s in timeline.paths(seg).iter_rows()}
     assert [path.get(("bob", d)) for d in when] == ["Active", "Lapsing", "Lost", "Lost", "Lost"]
     assert [path.get(("cid", d)) for d in when] == [None, None, "Active", "Lapsing", "Lost"]
     assert [path.get(("dan", d)) for d in when] == ["Active", "Lapsing", "Lost", "Active", "Active"]
     assert "cid" not in set(tables[date(2021, 3, 1)]["customer_id"])  # no purchase yet: absent, not zero
-    m = migration.transitions(seg[date(2021, 3, 1)], seg[date(2021, 4, 1)])
+    m = timeline.transitions(seg[date(2021, 3, 1)], seg[date(2021, 4, 1)])
     got = {(r["from"], c): int(r[c]) for r in m.iter_rows(named=True) for c in m.columns if c != "from" and r[c]}
     assert got == {("Active", "Active"): 1, ("Lapsing", "Lost"): 2, ("(new)", "Active"): 1}  # ann; bob, dan; cid
-    m = migration.transitions(seg[date(2021, 4, 1)], seg[date(2021, 5, 1)])
+    m = timeline.transitions(seg[date(2021, 4, 1)], seg[date(2021, 5, 1)])
     prev = seg[date(2021, 4, 1)].group_by("segment").len()
     for row in m.iter_rows(named=True):  # each row sums to the previous snapshot's count of its segment
-        if row["from"] != migration.NEW:
+        if row["from"] != timeline.NEW:
             total = sum(v for k, v in row.items() if k != "from")
             assert total == prev.filter(pl.col("segment") == row["from"])["len"][0]
-    acts = migration.activity(tables)
+    acts = timeline.activity(tables)
     april = acts.filter(pl.col("snapshot") == date(2021, 5, 1)).row(0, named=True)
     assert (april["active"], april["returning"], april["lapsed"], april["new"]) == (2, 1, 1, 0)  # ann+dan; dan; cid
 
@@ -87,9 +88,9 @@ def test_known_moves_give_exactly_the_transition_matrix(tmp_path):
 def test_psi_is_zero_for_the_same_distribution_and_grows_with_a_shift():
     rng = np.random.default_rng(3)
     base = rng.lognormal(3, 1, 20_000)
-    ref = migration.reference(base)
-    assert migration.psi(ref, base) == pytest.approx(0.0, abs=1e-12)
-    shifts = [migration.psi(ref, base * f) for f in (1.0, 1.1, 1.3, 1.6, 2.5)]
+    ref = evaluate.reference(base)
+    assert evaluate.psi(ref, base) == pytest.approx(0.0, abs=1e-12)
+    shifts = [evaluate.psi(ref, base * f) for f in (1.0, 1.1, 1.3, 1.6, 2.5)]
     assert shifts == sorted(shifts) and shifts[1] < 0.1 < 0.2 < shifts[-1]
 
 
@@ -105,11 +106,11 @@ def test_rfmlab_track_on_online_retail_ii_logs_shares_transitions_sankey_paths_a
                   module="rfmlab.cli.promote")  # fmt: skip
     assert res.returncode == 0, res.stderr
     res = run_cli("--model", "models:/rfm-segmenter@champion", "--input", str(log), "--tracking-uri", uri,
-                  cwd=ROOT, module="rfmlab.cli.track")  # fmt: skip
+                  cwd=ROOT, module="rfmlab.cli.timeline")  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert res.stderr == "" and "tracked 13 snapshots (2010-01-01 .. 2010-12-10)" in res.stdout
     client = MlflowClient(uri)
-    (run,) = client.search_runs([client.get_experiment_by_name("tracking").experiment_id])
+    (run,) = client.search_runs([client.get_experiment_by_name("timeline").experiment_id])
     assert run.data.tags["rfmlab.model"] == "rfm-segmenter" and run.data.tags["rfmlab.model_alias"] == "champion"
     assert run.data.tags["rfmlab.model_version"] == "1"
     shares = [k for k in run.data.metrics if k.startswith("segment_share.")]

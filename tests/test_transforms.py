@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from rfmlab import transforms
 from rfmlab.errors import ConfigError, DataError
+from rfmlab.features import transforms
 
 X = np.array([[1.0, 1, 10], [30, 5, 500], [200, 2, 40], [365, 40, 20000]])
 

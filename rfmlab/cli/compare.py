@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rfmlab.cli.common import Parser, run_command
+from rfmlab.cli.command import Parser, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _collect(uri: str, runs) -> tuple[list[dict], dict]:
     """One leaderboard row per run, and each run's customer -> cluster table (runs without one are left out)."""
-    from rfmlab import tracking
+    from rfmlab.mlflow_edge import tracking
 
     rows, tables = [], {}
     for r in runs:
@@ -46,7 +46,8 @@ def _log_comparison(uri: str, experiment_id: str, scope: str, sort_by: str, boar
     """The comparison as a run of its own: tables, an HTML page and the ARI heatmap."""
     import polars as pl
 
-    from rfmlab import plots, tracking
+    from rfmlab.mlflow_edge import tracking
+    from rfmlab.report import figures
 
     exp_name = tracking.experiment_name(uri, experiment_id)
     tags = {"rfmlab.kind": "comparison", "rfmlab.compared": ",".join(short)[:5000]}
@@ -60,16 +61,17 @@ def _log_comparison(uri: str, experiment_id: str, scope: str, sort_by: str, boar
             ("Leaderboard", f"sorted by {sort_by}", board),
             ("Pairwise adjusted Rand index", "on the customers both runs share", ari_named),
         ]
-        h.log_text(plots.segments_html(f"Comparison: {scope}", sections), "compare/comparison.html")
-        fig = plots.ari_heatmap(ari_named)
+        h.log_text(figures.segments_html(f"Comparison: {scope}", sections), "compare/comparison.html")
+        fig = figures.ari_heatmap(ari_named)
         h.log_figure(fig, "compare/ari_matrix.png")
-        plots.close(fig)
+        figures.close(fig)
     return h
 
 
 def _compare(args) -> dict:
-    from rfmlab import compare, console, tracking
     from rfmlab.errors import RfmlabError
+    from rfmlab.mlflow_edge import tracking
+    from rfmlab.report import comparison, console
 
     uri = tracking.store_uri(args.tracking_uri)
     runs = tracking.find_runs(uri, args.experiment, args.sweep, args.runs.split(",") if args.runs else None)
@@ -79,8 +81,8 @@ def _compare(args) -> dict:
             f"need at least 2 runs with a customer table to compare, found {len(tables)}; "
             "check --experiment / --sweep / --runs"
         )
-    board = compare.leaderboard([r for r in rows if r["run_id"] in tables], args.sort_by)
-    ari, common = compare.ari_matrix({rid: tables[rid] for rid in board["run_id"]})
+    board = comparison.leaderboard([r for r in rows if r["run_id"] in tables], args.sort_by)
+    ari, common = comparison.ari_matrix({rid: tables[rid] for rid in board["run_id"]})
     short = {rid: rid[:8] for rid in ari["run_id"]}
     console.compare_tables(board, ari, short)
     scope = args.experiment or (f"sweep {args.sweep}" if args.sweep else f"{len(tables)} runs")

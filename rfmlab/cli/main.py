@@ -34,8 +34,9 @@ def _plain(cfg) -> tuple[dict, str]:
 def _task(cfg) -> dict | None:
     global _task_started
     _task_started = True
-    from rfmlab import console, jobs
+    from rfmlab import jobs
     from rfmlab.errors import RfmlabError
+    from rfmlab.report import console
 
     try:
         plain, cfg_yaml = _plain(cfg)
@@ -53,9 +54,9 @@ def _task(cfg) -> dict | None:
 
 
 def _check_overrides(args: list[str]) -> None:
-    from rfmlab import console
     from rfmlab.cli import overrides
     from rfmlab.errors import RfmlabError
+    from rfmlab.report import console
 
     try:
         overrides.check(args)
@@ -75,7 +76,7 @@ def main() -> None:
     except ValueError as e:  # Hydra refusing a flag combination (-m with --cfg...), before any task ran
         if _task_started:
             raise
-        from rfmlab import console
+        from rfmlab.report import console
 
         console.error(f"{str(e).strip().splitlines()[0]}; see rfmlab --hydra-help")
         sys.exit(2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rfmlab.cli.common import Parser, run_command
+from rfmlab.cli.command import Parser, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _promote(args) -> None:
-    from rfmlab import console, registry, tracking
     from rfmlab.errors import RfmlabError
+    from rfmlab.mlflow_edge import registry, tracking
+    from rfmlab.report import console
 
     if args.best and not args.experiment:
         raise RfmlabError("--best needs --experiment NAME")

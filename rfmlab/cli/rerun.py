@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rfmlab.cli.common import Parser, run_command
+from rfmlab.cli.command import Parser, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,7 +21,9 @@ def _rerun(args) -> None:
     from omegaconf import OmegaConf
 
     import rfmlab
-    from rfmlab import console, jobs, reruns, tracking
+    from rfmlab import jobs
+    from rfmlab.mlflow_edge import reruns, tracking
+    from rfmlab.report import console
 
     uri = tracking.store_uri(args.tracking_uri)
     rec = reruns.record(uri, args.run_id)
@@ -44,14 +46,14 @@ def _rerun(args) -> None:
 
 
 def _digest(uri: str, run_id: str) -> str | None:
-    from rfmlab.tracking import _mlflow
+    from rfmlab.mlflow_edge.tracking import _mlflow
 
     return _mlflow().MlflowClient(uri).get_run(run_id).data.params.get("data.digest")
 
 
 def _report(uri: str, run_id: str, cmp) -> None:
-    from rfmlab import console
-    from rfmlab.tracking import _mlflow
+    from rfmlab.mlflow_edge.tracking import _mlflow
+    from rfmlab.report import console
 
     verdict = "identical" if cmp.identical else "DIFFERENT"
     _mlflow().MlflowClient(uri).set_tag(run_id, "rfmlab.rerun_identical", str(cmp.identical).lower())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rfmlab.cli.common import Parser, dataset_config, in_command_terms, run_command
+from rfmlab.cli.command import Parser, dataset_config, in_command_terms, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,9 +28,10 @@ def main(argv: list[str] | None = None) -> None:
 def _score(args) -> None:
     from rich.progress import Progress
 
-    from rfmlab import console, registry, tracking
     from rfmlab.data import load
     from rfmlab.errors import RfmlabError
+    from rfmlab.mlflow_edge import registry, tracking
+    from rfmlab.report import console
 
     target = Path(args.output)
     if target.suffix not in (".parquet", ".csv", ".txt"):

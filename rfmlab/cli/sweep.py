@@ -24,16 +24,17 @@ class SweepCallback:
     """
 
     def on_multirun_start(self, config, **kwargs) -> None:
-        from rfmlab import tracking
+        from rfmlab.mlflow_edge import tracking
 
         tracking.init_store(tracking.store_uri(config.tracking.get("uri")))
         if config.search.get("name") == "optuna":
-            from rfmlab import studies
+            from rfmlab.search import studies
 
             studies.storage_for(config.search.get("storage") or studies.default_storage())
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        from rfmlab import console, tracking
+        from rfmlab.mlflow_edge import tracking
+        from rfmlab.report import console
 
         try:
             sid = Path(config.hydra.sweep.dir).name

@@ -12,7 +12,7 @@ them; the run then ends FAILED with ``error.txt``.
 from __future__ import annotations
 
 from rfmlab.errors import ConfigError
-from rfmlab.jobs.common import algorithm_params
+from rfmlab.jobs.context import algorithm_params
 
 __all__ = ["algorithm_params", "run"]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import rfmlab
-from rfmlab import pipeline, tracking
+from rfmlab import pipeline
+from rfmlab.mlflow_edge import tracking
 
 # features whose training distribution the model keeps, for drift (PSI) when rfmlab-track follows it over time
 DRIFT_FEATURES = ("recency", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
@@ -21,11 +22,12 @@ def log_fit(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, prep: pipe
 
 def log_tables(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Prepared | None) -> dict:
     """Customer table, profile, per-scheme summaries and contingency tables; the HTML segment page."""
-    from rfmlab import plots, segments
+    from rfmlab import segments
+    from rfmlab.report import figures
 
     tables = {"customers.parquet": fit.customers, "customers.csv": fit.customers, "profile.csv": fit.profile}
     if fit.stability is not None:
-        tables["stability.csv"] = fit.stability.table(fit.names)
+        tables["evaluate.csv"] = fit.stability.table(fit.names)
     sections = []
     if fit.names and prep is not None:
         seg = segments.summary(fit.customers, "segment", prep.namer.actions)
@@ -38,41 +40,42 @@ def log_tables(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Pre
             sections.append((f"Rule scheme {name}", scheme.description, tab))
     tracking.log_table(handle, tables)
     if sections:
-        handle.log_text(plots.segments_html("Customer segments", sections), "segments/summary.html")
+        handle.log_text(figures.segments_html("Customer segments", sections), "segments/summary.html")
     return tables
 
 
 def log_plots(handle: tracking.RunHandle, fit: pipeline.Fit, cfg: dict, schemes: dict, tables: dict) -> None:
-    from rfmlab import plots
+    from rfmlab.report import figures
 
     pcfg = cfg.get("plots") or {}
     max_points, seed, names = int(pcfg.get("max_points", 5000)), int(cfg.get("seed", 0)), fit.names or None
-    figures = {
-        "plots/rfm_scatter_3d.png": lambda: plots.scatter3d_png(fit.customers, names, max_points, seed),
-        "plots/cluster_sizes.png": lambda: plots.cluster_sizes(fit.profile, names),
-        "plots/rfm_boxplots.png": lambda: plots.rfm_boxplots(fit.customers, names),
-        "plots/profile_heatmap.png": lambda: plots.profile_heatmap(fit.profile, names),
+    charts = {
+        "plots/rfm_scatter_3d.png": lambda: figures.scatter3d_png(fit.customers, names, max_points, seed),
+        "plots/cluster_sizes.png": lambda: figures.cluster_sizes(fit.profile, names),
+        "plots/rfm_boxplots.png": lambda: figures.rfm_boxplots(fit.customers, names),
+        "plots/profile_heatmap.png": lambda: figures.profile_heatmap(fit.profile, names),
     }
-    if "stability.csv" in tables:
-        figures["plots/stability.png"] = lambda: plots.stability_bars(tables["stability.csv"], fit.stability)
+    if "evaluate.csv" in tables:
+        charts["plots/evaluate.png"] = lambda: figures.stability_bars(tables["evaluate.csv"], fit.stability)
     for name in schemes:
-        figures[f"plots/contingency_{name}.png"] = lambda name=name: plots.contingency_heatmap(
+        charts[f"plots/contingency_{name}.png"] = lambda name=name: figures.contingency_heatmap(
             tables[f"contingency_{name}.csv"], names, name, fit.metrics.get(f"ari_vs_{name}")
         )
-    for path, make in figures.items():
+    for path, make in charts.items():
         fig = make()
         handle.log_figure(fig, path)
-        plots.close(fig)
-    handle.log_text(plots.scatter3d_html(fit.customers, names, max_points, seed), "plots/rfm_scatter_3d.html")
+        figures.close(fig)
+    handle.log_text(figures.scatter3d_html(fit.customers, names, max_points, seed), "plots/rfm_scatter_3d.html")
 
 
 def log_segmenter(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.Prepared, cfg: dict) -> str | None:
     """The run's pyfunc model: RFM settings, fitted transform, clusterer, assignment and names."""
     if not cfg["tracking"].get("log_model", True):
         return None
-    from rfmlab import migration, serving
-    from rfmlab.models.assign import Assigner
-    from rfmlab.scoring import Segmenter
+    from rfmlab import evaluate
+    from rfmlab.cluster import Assigner
+    from rfmlab.mlflow_edge import pyfunc
+    from rfmlab.pipeline import Segmenter
 
     segmenter = Segmenter(
         fit.algorithm,
@@ -84,8 +87,8 @@ def log_segmenter(handle: tracking.RunHandle, fit: pipeline.Fit, prep: pipeline.
         fit.names,
         prep.analysis_date.isoformat(),
         {"rfmlab_version": rfmlab.__version__, "run_id": handle.run_id},
-        {c: migration.reference(fit.customers[c].to_numpy()) for c in DRIFT_FEATURES if c in fit.customers.columns},
+        {c: evaluate.reference(fit.customers[c].to_numpy()) for c in DRIFT_FEATURES if c in fit.customers.columns},
     )
-    uri = serving.log_model(segmenter, fit.customers.head(5))
+    uri = pyfunc.log_model(segmenter, fit.customers.head(5))
     handle.set_tags({"rfmlab.model_uri": uri})
     return uri

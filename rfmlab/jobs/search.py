@@ -10,9 +10,12 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from rfmlab import child_runs, console, pipeline, search, studies, tracking
+from rfmlab import pipeline, search
 from rfmlab.errors import RfmlabError
-from rfmlab.jobs import artifacts, common, description, search_report, trials
+from rfmlab.jobs import artifacts, context, search_artifacts, trials
+from rfmlab.mlflow_edge import child_runs, tracking
+from rfmlab.report import console, description
+from rfmlab.search import studies
 
 
 def _params_with_effective(cfg: dict) -> dict:
@@ -21,7 +24,7 @@ def _params_with_effective(cfg: dict) -> dict:
     moved = "algorithm.params."
     return {
         (f"algorithm.config_params.{k[len(moved) :]}" if k.startswith(moved) else k): v
-        for k, v in common.params(cfg).items()
+        for k, v in context.params(cfg).items()
     }
 
 
@@ -33,8 +36,8 @@ def _open(cfg: dict, spec: search.SearchSpec, uri: str):
     None here); the others wait for it and log under it."""
     if not (spec.resume or spec.study_name):
         return None, None, None, True, None
-    prep = common.prepare(cfg, None)
-    space = common.search_space(cfg, prep)
+    prep = context.prepare(cfg, None)
+    space = context.search_space(cfg, prep)
     study, created = studies.open_study(cfg, spec, space)
     parent = study.user_attrs.get(studies.PARENT_ATTR)
     if parent and tracking.run_exists(uri, parent):
@@ -128,7 +131,7 @@ def _best_or_refuse(study, spec, counts: dict):
 
 def _log_best(handle, cfg, best) -> dict:
     """The best trial's params as ``best.*`` and the refitted model's as ``algorithm.params.*``."""
-    params = {**common.algorithm_params(cfg), **best.params}
+    params = {**context.algorithm_params(cfg), **best.params}
     best_params = {f"best.{k}": v for k, v in best.params.items()}
     effective = {f"algorithm.params.{k}": v for k, v in params.items()}
     changed = handle.log_params({**best_params, **effective}, only_new=True)
@@ -169,20 +172,20 @@ def run(cfg: dict, config_yaml: str) -> dict:
     spec = search.SearchSpec.from_dict(cfg["search"])
     uri = tracking.store_uri(cfg["tracking"].get("uri"))
     algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
-    common.banner(cfg, uri)
+    context.banner(cfg, uri)
     prep, space, study, created, parent_id = _open(cfg, spec, uri)
-    tags = {**common.tags(cfg), "rfmlab.search": "optuna"}
-    with tracking.start_run(uri, common.experiment(cfg), common.run_name(cfg, "search-"), tags, parent_id) as handle:
+    tags = {**context.tags(cfg), "rfmlab.search": "optuna"}
+    with tracking.start_run(uri, context.experiment(cfg), context.run_name(cfg, "search-"), tags, parent_id) as handle:
         if study is not None and parent_id is None:  # the processes waiting in studies.wait_parent go on
             study.set_user_attr(studies.PARENT_ATTR, handle.run_id)
-        fixed = {"algorithm.fixed_params": str(common.algorithm_params(cfg))}
+        fixed = {"algorithm.fixed_params": str(context.algorithm_params(cfg))}
         handle.log_params({**_params_with_effective(cfg), **fixed}, only_new=True)
         handle.log_text(config_yaml, "config/config.yaml")
         if prep is not None:
             handle.log_params({"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, True)
         else:
-            prep = common.prepare(cfg, handle)
-            space = common.search_space(cfg, prep)  # once: DBSCAN's eps range costs a k-NN pass
+            prep = context.prepare(cfg, handle)
+            space = context.search_space(cfg, prep)  # once: DBSCAN's eps range costs a k-NN pass
             study, created = studies.open_study(cfg, spec, space)
         _log_study(handle, spec, study, space)
         if not created:
@@ -197,25 +200,25 @@ def run(cfg: dict, config_yaml: str) -> dict:
         best = _best_or_refuse(study, spec, counts)
         selection = _log_front(handle, study, spec) if spec.multi else None
         params = _log_best(handle, cfg, best)
-        fit = pipeline.fit(prep, algo, params, seed, console.stage, common.max_exact(cfg))
+        fit = pipeline.fit(prep, algo, params, seed, console.stage, context.max_exact(cfg))
         handle.log_params(fit.fit_params, only_new=True)
         plots_on = (cfg.get("plots") or {}).get("enabled", True)
-        picks = search_report.log_k_report(handle, prep, algo, params, space, spec, seed, plots_on)
+        picks = search_artifacts.log_k_report(handle, prep, algo, params, space, spec, seed, plots_on)
         with console.stage("log to MLflow"):
             handle.log_metrics({f"best_{n}": v for n, v in zip(spec.names, best.values, strict=True)})
             artifacts.log_fit(handle, fit, cfg, prep)
             artifacts.log_segmenter(handle, fit, prep, cfg)
             if plots_on:
-                search_report.log_search_plots(handle, study, spec, algo, prep, space, best, params)
+                search_artifacts.log_search_plots(handle, study, spec, algo, prep, space, best, params)
             story = {"counts": counts, "best": best, "objectives": spec.names, "seconds": seconds}
             story.update(selection=selection, picks=picks)
             handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep, fit, story)})
 
-    search_report.best_table(study, spec, counts, best, seconds, selection)
+    search_artifacts.best_table(study, spec, counts, best, seconds, selection)
     if picks:
-        search_report.k_table(picks, int(params["n_clusters"]))
+        search_artifacts.k_table(picks, int(params["n_clusters"]))
     return {
-        **common.summary(cfg, prep, fit, handle, "rfmlab search (best trial refitted)"),
+        **context.summary(cfg, prep, fit, handle, "rfmlab search (best trial refitted)"),
         "study_name": study.study_name,
         "best_params": best.params,
         "counts": counts,

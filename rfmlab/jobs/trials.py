@@ -6,8 +6,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from rfmlab import child_runs, console, search, studies
-from rfmlab.jobs import common
+from rfmlab import search
+from rfmlab.jobs import context
+from rfmlab.mlflow_edge import child_runs
+from rfmlab.report import console
+from rfmlab.search import studies
 
 
 class TrialLogger:
@@ -65,8 +68,8 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
     if remaining <= 0:
         return
     algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
-    params = common.algorithm_params(cfg)
-    objective = search.Objective(prep, algo, params, space, spec, seed, None, common.max_exact(cfg))
+    params = context.algorithm_params(cfg)
+    objective = search.Objective(prep, algo, params, space, spec, seed, None, context.max_exact(cfg))
     callbacks = [on_trial, StopAt(spec.n_trials)]
     if progress is not None:
         callbacks.append(progress)
@@ -79,11 +82,11 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
 def worker_main(cfg: dict, study_name: str, parent_run_id: str, experiment_id: str, uri: str, worker: int, share: int):
     """A spawned worker process: same data, same study, its own sampler seed."""
     spec = search.SearchSpec.from_dict(cfg["search"])
-    prep = common.prepare(cfg, None, quiet=True)
-    space = common.search_space(cfg, prep)
+    prep = context.prepare(cfg, None, quiet=True)
+    space = context.search_space(cfg, prep)
     study, _ = studies.open_study(cfg, spec, space, worker=worker, name=study_name)
     with child_runs.ChildRunWriter() as writer:
-        logger = TrialLogger(uri, experiment_id, parent_run_id, common.tags(cfg), writer)
+        logger = TrialLogger(uri, experiment_id, parent_run_id, context.tags(cfg), writer)
         optimize(cfg, prep, spec, space, study, logger, share=share)
 
 

@@ -1,0 +1,98 @@
+"""What the argparse commands share: ``--tracking-uri``, one-line user errors (exit 2), dataset configs."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import re
+import sys
+from pathlib import Path
+
+from rfmlab.cli import CONF_DIR
+
+TRACKING_URI_HELP = "default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``rfmlab: error: <prog>: ...`` with the nearest option (did you mean) and
+    this command's own options, exit code 2."""
+
+    def parse_args(self, args=None, namespace=None):
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_args(args, namespace)
+
+    def error(self, message: str):
+        from rfmlab.report import console
+
+        opts = sorted({o for a in self._actions for o in a.option_strings if o.startswith("--")} - {"--help"})
+        unknown = [a.split("=")[0] for a in getattr(self, "_argv", []) if a.startswith("--")]
+        unknown = [a for a in unknown if not any(o.startswith(a) for o in opts + ["--help"])]
+        if unknown:  # a typo explains the rest (a required option "missing"): name it first
+            close = difflib.get_close_matches(unknown[0], opts, n=1, cutoff=0.7)
+            message = f"unknown option {unknown[0]}" + (f" (did you mean {close[0]}?)" if close else "")
+        console.error(f"{self.prog}: {message}; options: {', '.join(opts)} (see {self.prog} --help)")
+        sys.exit(2)
+
+
+def run_command(ap, argv, body) -> None:
+    """Parse ``argv`` and run ``body(args)``: a user error prints one line and exits 2 (no traceback)."""
+    from rfmlab.errors import RfmlabError
+    from rfmlab.report import console
+
+    ap.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)
+    args = ap.parse_args(argv)
+    try:
+        body(args)
+    except RfmlabError as e:
+        console.error(str(e))
+        sys.exit(2)
+
+
+def dataset_config(name: str) -> dict:
+    """The ``dataset`` group's config ``name`` (conf/dataset/NAME.yaml), unresolved."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import MissingConfigException
+    from omegaconf import OmegaConf
+
+    from rfmlab.errors import ConfigError
+
+    try:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            cfg = compose(config_name="config", overrides=[f"dataset={name}"])
+    except MissingConfigException as e:
+        options = sorted(p.stem for p in (Path(CONF_DIR) / "dataset").glob("*.yaml"))
+        raise ConfigError(f"unknown dataset {name!r}; use one of {options}") from e
+    return OmegaConf.to_container(cfg.dataset, resolve=False)
+
+
+@contextlib.contextmanager
+def in_command_terms(layout: str | None):
+    """Log-reading errors name the main command's ``dataset.*`` options: say them in an argparse command's terms
+    (its ``--dataset`` layout, its ``--input``)."""
+    from rfmlab.errors import RfmlabError
+
+    try:
+        yield
+    except RfmlabError as e:
+        cols = rf"the {layout} layout's \1 column; --dataset NAME for another layout"
+        msg = re.sub(r"dataset\.columns\.(\w+)", cols, str(e))
+        msg = re.sub(
+            r"dataset\.(date_format|encoding|separator)", rf"the \1 of the {layout} layout (conf/dataset/)", msg
+        )
+        msg = msg.replace("set dataset.path to an existing file", "give an existing --input")
+        raise type(e)(msg) from e
+
+
+def scheme_config(name: str, option: str) -> dict:
+    """The body of rule scheme ``name`` (``conf/segments/NAME.yaml``); ``option`` names where the user gave it."""
+    import yaml
+
+    from rfmlab.errors import ConfigError
+
+    folder = Path(CONF_DIR) / "segments"
+    path = folder / f"{name}.yaml"
+    if not path.exists():
+        valid = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+        raise ConfigError(f"{option}={name!r} is not a scheme; use one of {valid} (conf/segments/)")
+    return (yaml.safe_load(path.read_text()) or {}).get(name) or {}

@@ -1,0 +1,34 @@
+"""Cluster stage: the four algorithms behind one registry, sampled fits above ``max_exact``, resample refits
+(stability), and out-of-sample assignment of new customers (``Assigner``)."""
+
+from rfmlab.cluster._algorithms import (
+    COUNT_PARAMS,
+    REGISTRY,
+    Algorithm,
+    Fitted,
+    check_customers,
+    check_size,
+    fit,
+    fit_predict,
+    is_sampled,
+    make,
+    refitter,
+    sample_rows,
+)
+from rfmlab.cluster._assign import Assigner
+
+__all__ = [
+    "COUNT_PARAMS",
+    "REGISTRY",
+    "Algorithm",
+    "Assigner",
+    "Fitted",
+    "check_customers",
+    "check_size",
+    "fit",
+    "fit_predict",
+    "is_sampled",
+    "make",
+    "refitter",
+    "sample_rows",
+]

@@ -1,8 +1,0 @@
-"""MLflow's models-from-code entry point for a logged rfmlab model: MLflow runs this file to build the model;
-``RfmSegmenterModel.load_context`` then reads the joblib-saved segmenter from the model's artifacts."""
-
-import mlflow
-
-from rfmlab.serving import RfmSegmenterModel
-
-mlflow.models.set_model(RfmSegmenterModel())

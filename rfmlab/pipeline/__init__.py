@@ -1,0 +1,26 @@
+"""The stages in order, as plain functions over polars/numpy (no Hydra, no MLflow).
+
+``prepare`` runs load -> clean -> features -> transform once; ``fit`` clusters, evaluates and profiles.
+A search calls ``fit`` many times on one ``Prepared``. ``stage`` is a context-manager factory used for
+progress display (the CLI passes the console's); ``on_stage`` receives each finished stage's output.
+"""
+
+from rfmlab.pipeline._customers import CleanLog, clean_log, customer_table
+from rfmlab.pipeline._fit import Fit, fit, stability_of
+from rfmlab.pipeline._prepare import Prepared, feature_columns, naming_scheme, prepare
+from rfmlab.pipeline._segmenter import OUTPUT_COLUMNS, Segmenter
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "CleanLog",
+    "Fit",
+    "Prepared",
+    "Segmenter",
+    "clean_log",
+    "customer_table",
+    "feature_columns",
+    "fit",
+    "naming_scheme",
+    "prepare",
+    "stability_of",
+]

@@ -1,0 +1,91 @@
+"""The customer table of a transaction log: load -> clean -> RFM as streaming queries (no Hydra, no MLflow)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from rfmlab import features
+from rfmlab.data import clean as clean_mod
+from rfmlab.data import load
+
+
+def _no_stage(name: str):
+    return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _reading(src: load.Source):
+    """Errors of the streaming passes over a file (a gzip truncated past its first rows...) as one-line DataErrors."""
+    try:
+        yield
+    except (pl.exceptions.ComputeError, OSError, EOFError) as e:
+        from rfmlab.data.source import read_error
+
+        raise read_error(src.path, e) from e
+
+
+@dataclass
+class CleanLog:
+    """A cleaned log, still lazy: the kept lines (exact repeats still in), the repeats to take off aggregates
+    (``clean.remove_repeats``), the report so far and the source."""
+
+    src: load.Source
+    spec: load.DatasetSpec
+    kept: pl.LazyFrame
+    repeats: pl.DataFrame | None
+    report: clean_mod.CleaningReport
+
+
+def clean_log(
+    spec: load.DatasetSpec,
+    stage: Callable = _no_stage,
+    on_stage: Callable[[str, object], None] = lambda name, out: None,
+    source: load.Source | None = None,
+    as_of: date | None = None,
+) -> CleanLog:
+    """load -> clean as streaming queries over the source (``spec``'s, or ``source``): the log is never held in
+    memory, only the per-line reason codes and hashes of the first cleaning pass (9 bytes a line)."""
+    row_ids = (spec.cleaning or {}).get("duplicates", "drop") == "keep"  # see load.canonical
+
+    def canonical(lf: pl.LazyFrame, with_hash: bool = False, own_ids: bool = True) -> pl.LazyFrame:
+        return load.canonical(lf, spec, src.head, with_hash, row_ids, own_ids, replaced=with_hash and src.text)
+
+    with stage("load"):
+        src = source or load.scan(spec)
+        spec, detected = load.resolve_date_format(spec, src.lf, src.head)
+        tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
+        fmt = {"date_format": spec.date_format, "detected": detected}
+        on_stage("load", {"head": src.head, "digest": src.digest, **fmt})
+    with stage("clean"), _reading(src):
+        has_price = spec.columns.amount is None
+        kept, repeats, report, bad = clean_mod.scan(src.lf, tx, has_price, spec.cleaning, as_of, canonical)
+        load.check(src.lf, src.head, bad, spec)
+    return CleanLog(src, spec, kept, repeats, report)
+
+
+def customer_table(
+    spec: load.DatasetSpec,
+    stage: Callable = _no_stage,
+    on_stage: Callable[[str, object], None] = lambda name, out: None,
+    source: load.Source | None = None,
+    analysis_date=None,
+) -> tuple[pl.DataFrame, date, clean_mod.CleaningReport, str]:
+    """load -> clean -> RFM (``clean_log``, then the kept lines aggregated per customer in one streaming pass).
+    Returns (customers, analysis date, cleaning report, source digest)."""
+    as_of = features.parse_date(analysis_date or spec.analysis_date)
+    log = clean_log(spec, stage, on_stage, source, as_of)
+    report = log.report
+    with stage("features"), _reading(log.src):
+        agg = clean_mod.remove_repeats(features.aggregate(log.kept), log.repeats)
+        agg, dropped = clean_mod.nonpositive(agg)
+        returns = int(agg["_return_lines"].sum())
+        clean_mod.finish(report, dropped, int(agg["_lines"].sum()), agg.height, returns, as_of)
+        on_stage("clean", report)
+        customers, as_of = features.table(agg, as_of)
+        on_stage("features", customers)
+    return customers, as_of, report, log.src.digest

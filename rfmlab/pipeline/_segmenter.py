@@ -1,0 +1,105 @@
+"""Score new customers with a fitted segmentation (plain Python: no MLflow, no Hydra).
+
+A ``Segmenter`` bundles everything a run learned: the dataset layout and cleaning policy (to read
+transaction logs), the feature columns and fitted transform, the out-of-sample assigner and the
+cluster names. ``score`` takes a customer table (``customer_id`` plus the clustering columns) or a
+transaction log in the dataset's layout (RFM is then computed as of ``as_of``, by default the day
+after its last transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from rfmlab.cluster import Assigner
+from rfmlab.data import load
+from rfmlab.errors import DataError
+from rfmlab.segments import OUTLIERS
+
+OUTPUT_COLUMNS = ["customer_id", "cluster", "segment", "is_outlier", "outlier_score"]
+
+
+@dataclass
+class Segmenter:
+    algorithm: str
+    params: dict
+    dataset: dict  # the DatasetSpec fields of the training data (layout + cleaning)
+    columns: list[str]  # clustering columns, in order
+    transform: object  # fitted sklearn Pipeline
+    assigner: Assigner
+    names: dict[int, str]  # cluster id -> segment name
+    analysis_date: str  # of the training data (for the record)
+    metadata: dict = field(default_factory=dict)
+    reference: dict = field(default_factory=dict)  # feature -> training distribution (``evaluate.reference``)
+
+    def is_customer_table(self, df: pl.DataFrame) -> bool:
+        return "customer_id" in df.columns and all(c in df.columns for c in self.columns)
+
+    def looks_like_customer_table(self, df: pl.DataFrame) -> bool:
+        """Has ``customer_id`` or any clustering column: meant as a customer table, even if incomplete."""
+        return "customer_id" in df.columns or any(c in df.columns for c in self.columns)
+
+    def check_customer_table(self, df: pl.DataFrame, source: str = "input") -> None:
+        """Refuse an incomplete customer table naming what it lacks (not the log layout's columns)."""
+        missing = [c for c in ["customer_id", *self.columns] if c not in df.columns]
+        if missing:
+            raise DataError(
+                f"{source} looks like a customer table but lacks column(s) {missing} (it has {df.columns}); "
+                f"give customer_id, {', '.join(self.columns)}, or a transaction log in the "
+                f"{self.dataset.get('name')} layout (--dataset NAME for another layout)"
+            )
+
+    def customers_from_log(self, raw: pl.DataFrame | load.Source, as_of=None, dataset: dict | None = None):
+        """The customer table of a transaction log (in memory, or a ``load.Source`` streamed from a file) with
+        the training data's layout and cleaning (or ``dataset``'s)."""
+        from rfmlab.pipeline import customer_table
+
+        spec = load.DatasetSpec.from_dict({**(dataset or self.dataset), "path": None, "download": {}})
+        src = raw if isinstance(raw, load.Source) else load.Source(raw.lazy(), raw.head(2000), "")
+        customers, _, _, _ = customer_table(spec, source=src, analysis_date=as_of)
+        return customers
+
+    def score(
+        self,
+        df: pl.DataFrame | load.Source,
+        as_of=None,
+        dataset: dict | None = None,
+        chunk: int = 100_000,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> pl.DataFrame:
+        """customer_id, cluster, segment, is_outlier, outlier_score for each customer in ``df`` (a customer
+        table, or a log in memory or streamed from a file as a ``load.Source``)."""
+        head = df.head if isinstance(df, load.Source) else df
+        if head.height == 0:
+            raise DataError("nothing to score: the input has no rows")
+        if self.is_customer_table(head):
+            customers = df.lf.collect() if isinstance(df, load.Source) else df
+        else:
+            customers = self.customers_from_log(df, as_of, dataset)
+        missing = [c for c in self.columns if c not in customers.columns]
+        if missing:
+            raise DataError(
+                f"input lacks the clustering columns {missing}; give a customer table with "
+                f"customer_id, {', '.join(self.columns)} or a transaction log"
+            )
+        X = customers.select(self.columns).cast(pl.Float64).to_numpy()
+        labels, scores = np.empty(len(X), dtype=np.int64), np.empty(len(X))
+        for lo in range(0, len(X), chunk):
+            hi = min(lo + chunk, len(X))
+            labels[lo:hi], scores[lo:hi] = self.assigner.predict(self.transform.transform(X[lo:hi]))
+            if progress:
+                progress(hi, len(X))
+        names = {**self.names, -1: OUTLIERS}
+        return pl.DataFrame(
+            {
+                "customer_id": customers["customer_id"].cast(pl.String),
+                "cluster": labels,
+                "segment": [names.get(int(c), f"cluster {c}") for c in labels],
+                "is_outlier": labels == -1,
+                "outlier_score": scores,
+            }
+        )
