@@ -122,7 +122,7 @@ def child(kind: str, path: str) -> None:
             }
         )
         t0 = time.perf_counter()  # imports excluded: the stages only
-        n = pipeline.prepare(spec, {"transform": ["log", "standard"]}).customers.height
+        n = pipeline.prepare(spec, feats={"transform": ["log", "standard"]}).customers.height
     print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": peak_mb(), "rows_out": n}))
 
 

@@ -33,12 +33,12 @@ def main() -> None:
     out = {}
     for algo, params, n, limit in CASES:
         dataset = {"name": "e", "kind": "ecommerce", "synthetic": {"n_customers": n, "seed": 42}, "columns": COLUMNS}
-        X = pipeline.prepare(dataset, {"transform": ["log", "standard"]}).X
+        X = pipeline.prepare(dataset, feats={"transform": ["log", "standard"]}).X
         t = time.perf_counter()
-        exact = cluster.fit(algo, params, X, 0).labels
+        exact = cluster.fit(algo, params=params, X=X, seed=0).labels
         t_exact = time.perf_counter() - t
         t = time.perf_counter()
-        sampled = cluster.fit(algo, params, X, 0, limit).labels
+        sampled = cluster.fit(algo, params=params, X=X, seed=0, max_exact=limit).labels
         t_sampled = time.perf_counter() - t
         k = {name: len(set(lab[lab >= 0])) for name, lab in (("exact", exact), ("sampled", sampled))}
         row = {"customers": len(X), "max_exact": limit, "exact_s": t_exact, "sampled_s": t_sampled,

@@ -57,13 +57,17 @@ def rfmlab_search(prep, n_trials, seed, tmp: str, storage: bool = False, mlflow:
     if mlflow:
         uri = f"sqlite:///{tmp}/mlflow.db"
         exp = tracking.ensure_experiment("bench", uri)
-        parent = child_runs.log_child_run(uri, exp, "", "parent", {}, {}, {})
-        callbacks.append(trials.TrialLogger(uri, exp, parent, {}, writer))  # one child run per trial
+        parent = child_runs.log_child_run(
+            uri, experiment_id=exp, parent_run_id="", name="parent", params={}, metrics={}, tags={}
+        )
+        callbacks.append(
+            trials.TrialLogger(uri, experiment_id=exp, parent_run_id=parent, tags={}, writer=writer)
+        )  # one child run per trial
     rdb = studies.storage_for(studies.default_storage(tmp)) if storage else None  # as rfmlab opens its default
     t = time.perf_counter()
     prep.evaluator._dist = None  # the distance cache is part of the measured time
     study = optuna.create_study(storage=rdb, direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    obj = search.Objective(prep, "kmeans", KMEANS, space, spec, seed)
+    obj = search.Objective(prep, algorithm="kmeans", base_params=KMEANS, space=space, spec=spec, seed=seed)
     study.optimize(obj, n_trials=n_trials, catch=(search.FitFailed,), callbacks=callbacks)
     writer.close()  # every child run written: part of the measured time
     return time.perf_counter() - t, study.best_params["n_clusters"]
@@ -96,9 +100,9 @@ def main():
             "return_prefix": None,
             "cleaning": {"cancellations": "drop"},
         },
-        {"transform": ["log", "standard"]},
-        10_000,
-        a.seed,
+        feats={"transform": ["log", "standard"]},
+        sample_size=10_000,
+        seed=a.seed,
     )
     print(f"data: {prep.customers.height:,} customers prepared in {time.perf_counter() - t:.1f} s")
     tb, kb, distinct = baseline(prep.X, a.trials, a.seed)

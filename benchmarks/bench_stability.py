@@ -5,7 +5,7 @@
    2,000, ``n_resamples`` 20.
 2. The number-of-clusters report (k = 2-12, 6 criteria) for kmeans and agglomerative on the default sample.
 3. The whole ``make run`` command (``rfmlab``, a 50-trial kmeans search on 5,000 customers) with and without
-   both (``evaluate.stability.enabled=false search.k_report.enabled=false``), interleaved, medians, peak memory from
+   both (``evaluation.stability.enabled=false search.k_report.enabled=false``), interleaved, medians, peak memory from
    ``/usr/bin/time -v``.
 
 Run: .venv/bin/python benchmarks/bench_stability.py [--repeat 3] [--json F]
@@ -39,14 +39,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def stability_costs(n_customers: int) -> dict:
     dataset = {"name": "e", "kind": "ecommerce", "synthetic": {"n_customers": n_customers, "seed": 42},
                "columns": COLUMNS}  # fmt: skip
-    prep = pipeline.prepare(dataset, {"transform": ["log", "standard"]}, 10_000, 42)
+    prep = pipeline.prepare(dataset, feats={"transform": ["log", "standard"]}, sample_size=10_000, seed=42)
     out = {}
     for algo, params in ALGORITHMS.items():
-        labels = cluster.fit(algo, params, prep.X, 42).labels
+        labels = cluster.fit(algo, params=params, X=prep.X, seed=42).labels
         for size in (10_000, 5_000, 2_000):
             prep.stability = evaluate.StabilitySpec(n_resamples=20, sample_size=size)
             t = time.perf_counter()
-            s = pipeline.stability_of(prep, algo, params, labels, 42, len(labels))
+            s = pipeline.stability_of(prep, algorithm=algo, params=params, labels=labels, seed=42, n_fitted=len(labels))
             took = time.perf_counter() - t
             out[f"{algo}@{size}"] = {"seconds": took, "stability": s.overall, "clusters": len(s.clusters)}
             print(f"  stability {algo:13s} sample {size:6,}: {took:6.2f} s "
@@ -58,7 +58,9 @@ def stability_costs(n_customers: int) -> dict:
         params = {k: v for k, v in ALGORITHMS[algo].items() if k != "n_clusters"}
         t = time.perf_counter()
         spec = evaluate.StabilitySpec(n_resamples=rep.n_resamples)
-        table = evaluate.k_table(X, algo, params, range(2, 13), 42, spec, rep.gap_refs)
+        table = evaluate.k_table(
+            X, algorithm=algo, params=params, ks=range(2, 13), seed=42, spec=spec, n_refs=rep.gap_refs
+        )
         out[f"k_report.{algo}"] = {"seconds": time.perf_counter() - t, "picks": evaluate.k_picks(table)}
         print(f"  k report {algo}: {out[f'k_report.{algo}']['seconds']:.2f} s", flush=True)
     return out
@@ -81,7 +83,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     res = {"customers": a.customers, "costs": stability_costs(a.customers), "repeat": a.repeat}
-    off = ["evaluate.stability.enabled=false", "search.k_report.enabled=false"]
+    off = ["evaluation.stability.enabled=false", "search.k_report.enabled=false"]
     runs = {"without": [], "with": []}
     for _ in range(a.repeat):  # interleaved: the machine's drift hits both alike
         runs["without"].append(whole_command(off))

@@ -18,7 +18,7 @@ class TooFewCustomers(DataError):
     search prunes such a trial with this message as its reason."""
 
 
-def options(cls, d: dict | None, where: str):
+def options(cls, *, d: dict | None, where: str):
     """``cls(**d)`` for a config section ``where`` (a dataclass); an unknown key is a ConfigError naming the valid
     ones."""
     d = dict(d or {})

@@ -24,7 +24,7 @@ def X():
             "synthetic": {"n_customers": 1500, "seed": 5},
             "columns": ONLINE_RETAIL,
         },
-        {"transform": ["log", "standard"]},
+        feats={"transform": ["log", "standard"]},
     )
     return prep.X
 
@@ -32,7 +32,7 @@ def X():
 @pytest.mark.parametrize("name, params, required", CASES)
 def test_assignment_reproduces_the_training_labels(X, name, params, required):
     est, labels = cluster.fit_predict(name, params, X, seed=0)
-    got, score = Assigner(name, est, X, labels).predict(X)
+    got, score = Assigner(name, estimator=est, X=X, labels=labels).predict(X)
     if name in ("kmeans", "hdbscan"):
         keep = labels >= 0  # HDBSCAN: exact on its non-noise points
         assert keep.mean() > 0.3
@@ -56,7 +56,7 @@ def test_new_points_go_to_the_cluster_they_are_drawn_from():
         ("hdbscan", {"min_cluster_size": 30}),
     ]:
         est, labels = cluster.fit_predict(name, params, Xb, seed=0)
-        got, _ = Assigner(name, est, Xb, labels).predict(np.vstack([new, [[40.0, -40.0]]]))
+        got, _ = Assigner(name, estimator=est, X=Xb, labels=labels).predict(np.vstack([new, [[40.0, -40.0]]]))
         train_of = [labels[np.argmin(((Xb - c) ** 2).sum(1))] for c in centers]
         assert list(got[:3]) == train_of, name
         if name in ("dbscan", "hdbscan"):

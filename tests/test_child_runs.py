@@ -13,14 +13,17 @@ from rfmlab.mlflow_edge import child_runs, tracking
 def store(tmp_path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     exp = tracking.ensure_experiment("children", uri)
-    parent = child_runs.log_child_run(uri, exp, "", "parent", {}, {}, {})
+    parent = child_runs.log_child_run(
+        uri, experiment_id=exp, parent_run_id="", name="parent", params={}, metrics={}, tags={}
+    )
     return uri, exp, parent
 
 
 def _run(uri, exp, parent, i, **kw):
     return child_runs.ChildRun(
-        uri, exp, parent, f"trial-{i}", {"algorithm.params.n_clusters": i, "fit.method": "exact"},
-        {"silhouette": 0.1 * i, "davies_bouldin": float("nan")}, {"optuna.trial_number": str(i)}, **kw,
+        uri=uri, experiment_id=exp, parent_run_id=parent, name=f"trial-{i}",
+        params={"algorithm.params.n_clusters": i, "fit.method": "exact"},
+        metrics={"silhouette": 0.1 * i, "davies_bouldin": float("nan")}, tags={"optuna.trial_number": str(i)}, **kw,
     )  # fmt: skip
 
 
@@ -83,13 +86,15 @@ def test_processes_reopening_one_parent_at_once_do_not_collide(store):
 
     uri, exp, _ = store
     for _ in range(5):
-        parent = child_runs.log_child_run(uri, exp, "", "parent", {}, {}, {})
+        parent = child_runs.log_child_run(
+            uri, experiment_id=exp, parent_run_id="", name="parent", params={}, metrics={}, tags={}
+        )
         errors, barrier = [], threading.Barrier(6)
 
         def reopen(run_id=parent, barrier=barrier, errors=errors):
             barrier.wait()
             try:
-                with tracking.start_run(uri, "children", run_id=run_id) as handle:
+                with tracking.start_run(uri, experiment="children", run_id=run_id) as handle:
                     handle.log_params({"search.study_name": "shared"}, only_new=True)
             except Exception as e:  # noqa: BLE001 - collected and asserted below
                 errors.append(e)

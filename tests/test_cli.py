@@ -83,13 +83,13 @@ def test_run_logs_a_finished_comparable_run(store, tmp_path):
     for name, n in customers.group_by("segment").len().iter_rows():
         assert f"| {name} | {n:,} | {n / 400:.1%} |" in note
     # clusterwise stability: per cluster under its business name, noise left out, summarised in two metrics
-    stab = pl.read_csv(f"{local}/tables/evaluate.csv")
+    stab = pl.read_csv(f"{local}/tables/stability.csv")
     clusters = sorted(int(c) for c in names if c != "-1")  # noise (-1, "Outliers") is no cluster
     assert stab["cluster"].to_list() == clusters and (customers["cluster"] == -1).any()
     assert stab["segment"].to_list() == [names[str(c)] for c in stab["cluster"].to_list()]
     weights = stab["customers_in_sample"].to_numpy()
     assert m["stability"] == pytest.approx(float((stab["stability"] * weights).sum() / weights.sum()))
-    assert m["stability_min"] == pytest.approx(stab["stability"].min()) and "plots/evaluate.png" in files
+    assert m["stability_min"] == pytest.approx(stab["stability"].min()) and "plots/stability.png" in files
     assert set(stab["reading"]) <= {"dissolved", "doubtful", "stable", "highly stable"}
     assert "cluster stability" in res.stdout and "(noise left out)" in res.stdout
 

@@ -9,7 +9,9 @@ from rfmlab.report import comparison
 
 
 def make_run(uri, name, customers, labels, metrics):
-    with tracking.start_run(uri, "cmp", name, {"rfmlab.algorithm": "kmeans", "rfmlab.dataset": "t"}) as h:
+    with tracking.start_run(
+        uri, experiment="cmp", run_name=name, tags={"rfmlab.algorithm": "kmeans", "rfmlab.dataset": "t"}
+    ) as h:
         h.log_metrics(metrics)
         tracking.log_table(h, {"customers.parquet": pl.DataFrame({"customer_id": customers, "cluster": labels})})
     return h.run_id

@@ -49,7 +49,7 @@ def test_every_combination_composes_and_builds(dataset, feats, algorithm):
     assert cfg["dataset"]["name"] == dataset and cfg["features"]["name"] == feats
     load.DatasetSpec.from_dict(cfg["dataset"])
     transforms.build(cfg["features"]["transform"])
-    cluster.make(cfg["algorithm"]["name"], jobs.algorithm_params(cfg), cfg["seed"])
+    cluster.make(cfg["algorithm"]["name"], params=jobs.algorithm_params(cfg), seed=cfg["seed"])
     assert cfg["tracking"]["experiment"] == cfg["dataset"]["name"]
 
 
@@ -57,7 +57,7 @@ def test_overrides_reach_the_objects():
     cfg = compose_cfg(
         ["algorithm=kmeans", "algorithm.params.n_clusters=9", "seed=3", "dataset.synthetic.n_customers=77"]
     )
-    est = cluster.make("kmeans", jobs.algorithm_params(cfg), cfg["seed"])
+    est = cluster.make("kmeans", params=jobs.algorithm_params(cfg), seed=cfg["seed"])
     assert est.n_clusters == 9 and est.random_state == 3
     assert cfg["dataset"]["synthetic"] == {"n_customers": 77, "seed": 3}
 
@@ -70,7 +70,7 @@ def test_every_experiment_composes_with_its_question(name):
     assert cfg["study"]["name"] == name
     for algo in ("kmeans", "dbscan", "agglomerative", "hdbscan"):
         c = compose_cfg([f"+experiment={name}", f"algorithm={algo}"])
-        cluster.make(algo, jobs.algorithm_params(c), c["seed"])
+        cluster.make(algo, params=jobs.algorithm_params(c), seed=c["seed"])
 
 
 def test_stock_market_seed_study_pins_the_seed_parameters():

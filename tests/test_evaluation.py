@@ -20,8 +20,8 @@ def test_metrics_equal_sklearn_on_all_points():
 
 def test_fixed_sample_is_seeded_and_matches_sklearn_on_it():
     ev = Evaluator(X, sample_size=400, seed=1)
-    assert len(ev.sample) == 400 and np.array_equal(ev.sample, Evaluator(X, 400, seed=1).sample)
-    assert not np.array_equal(ev.sample, Evaluator(X, 400, seed=2).sample)
+    assert len(ev.sample) == 400 and np.array_equal(ev.sample, Evaluator(X, sample_size=400, seed=1).sample)
+    assert not np.array_equal(ev.sample, Evaluator(X, sample_size=400, seed=2).sample)
     labels = np.random.default_rng(0).integers(0, 3, len(X))
     expected = silhouette_score(X[ev.sample], labels[ev.sample])
     assert ev.score(labels)["silhouette"] == pytest.approx(expected, abs=1e-5)
@@ -86,5 +86,5 @@ def test_trials_within_the_best_interval_are_reported_indistinguishable():
                                                   user_attrs={"metrics": m}))  # fmt: skip
     best = study.best_trial
     assert best.params == {"n_clusters": 2}
-    close = search_artifacts.indistinguishable(study, best)
+    close = search_artifacts.indistinguishable(study, best=best)
     assert [(p, round(v, 3)) for _, p, v in close] == [("n_clusters=3", 0.446)]  # k=4 lies outside [0.445, 0.455]

@@ -33,7 +33,7 @@ def tiny():
             "columns": ONLINE_RETAIL,
         }
     )
-    tx, _ = clean.clean(load.canonicalize(raw, s), {"cancellations": "net"})
+    tx, _ = clean.clean(load.canonicalize(raw, spec=s), policy={"cancellations": "net"})
     return tx
 
 
@@ -62,13 +62,13 @@ def test_rfm_by_hand():
 
 
 def test_rfm_with_past_analysis_date_ignores_later_transactions():
-    cust, as_of = rfm(tiny(), "2021-01-06")
+    cust, as_of = rfm(tiny(), analysis_date="2021-01-06")
     assert as_of == date(2021, 1, 6)
     assert cust["customer_id"].to_list() == ["A", "B"]
     a = cust.row(0, named=True)
     assert (a["recency"], a["frequency"], a["monetary"]) == (5, 1, 25.0)
     with pytest.raises(ConfigError, match="not an ISO date"):
-        rfm(tiny(), "January")
+        rfm(tiny(), analysis_date="January")
 
 
 def synthetic_tx(n_customers: int = 1500, seed: int = 5) -> pl.DataFrame:
@@ -76,7 +76,7 @@ def synthetic_tx(n_customers: int = 1500, seed: int = 5) -> pl.DataFrame:
 
     raw = synthetic.ecommerce(n_customers=n_customers, seed=seed)
     s = load.DatasetSpec.from_dict({"name": "t", "columns": ONLINE_RETAIL})
-    return clean.clean(load.canonicalize(raw, s), {"cancellations": "net"})[0]
+    return clean.clean(load.canonicalize(raw, spec=s), policy={"cancellations": "net"})[0]
 
 
 def test_rfm_is_reproducible_eager_or_streamed_from_parquet(tmp_path):
@@ -152,7 +152,7 @@ def test_default_analysis_date_follows_the_last_line_even_a_return():
     cust, as_of = rfm(tx)
     assert as_of == date(2021, 2, 2)
     assert cust.select("customer_id", "recency", "frequency").rows() == [("a", 28, 2)]  # b only returned
-    assert rfm(tx.clear(), "2021-03-01")[0].height == 0
+    assert rfm(tx.clear(), analysis_date="2021-03-01")[0].height == 0
     with pytest.raises(DataError, match="log is empty"):
         rfm(tx.clear())
 
@@ -168,7 +168,7 @@ def test_a_line_without_invoice_id_is_a_purchase_of_its_own():
         }
     )
     s = load.DatasetSpec.from_dict({"name": "t", "columns": ONLINE_RETAIL})
-    tx = load.canonicalize(raw, s)
+    tx = load.canonicalize(raw, spec=s)
     assert tx["invoice_id"].to_list() == ["7", "7", "#row2", "#row3"]
     cust, _ = rfm(tx.drop("price", "_duplicate"))
     assert (cust["frequency"][0], cust["monetary"][0]) == (3, 10.0)

@@ -32,12 +32,12 @@ def retail():
     """A small synthetic log in the UCI Online Retail layout, and its customers after cleaning."""
     raw = synthetic.ecommerce(n_customers=60, seed=3)
     cfg = dataset_cfg("ecommerce", **{"synthetic.n_customers": 60, "synthetic.seed": 3})
-    prep = pipeline.prepare(cfg, {"transform": ["log"]})
+    prep = pipeline.prepare(cfg, feats={"transform": ["log"]})
     return raw, prep.customers
 
 
 def customers_from(cfg):
-    return pipeline.prepare(cfg, {"transform": ["log"]}).customers
+    return pipeline.prepare(cfg, feats={"transform": ["log"]}).customers
 
 
 def as_strings(raw, fmt="%Y-%m-%d %H:%M:%S"):

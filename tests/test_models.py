@@ -30,11 +30,11 @@ def test_registry_errors_and_seed():
     with pytest.raises(ConfigError, match="unknown algorithm 'spectral'"):
         cluster.make("spectral")
     with pytest.raises(ConfigError, match="invalid parameters for algorithm kmeans"):
-        cluster.make("kmeans", {"k": 3})
+        cluster.make("kmeans", params={"k": 3})
     with pytest.raises(ConfigError, match="invalid parameters for algorithm dbscan"):
-        cluster.make("dbscan", {"eps": -1})
-    assert cluster.make("kmeans", {"n_clusters": 3}, seed=5).random_state == 5
-    assert cluster.make("hdbscan", {"min_cluster_size": 5}).prediction_data is True
+        cluster.make("dbscan", params={"eps": -1})
+    assert cluster.make("kmeans", params={"n_clusters": 3}, seed=5).random_state == 5
+    assert cluster.make("hdbscan", params={"min_cluster_size": 5}).prediction_data is True
     with pytest.raises(ConfigError, match="would exhaust memory"):
         cluster.check_size("agglomerative", 100_000)
 
@@ -49,11 +49,11 @@ def test_registry_errors_and_seed():
     ],
 )
 def test_fit_above_max_exact_fits_a_sample_and_assigns_the_rest(name, params):
-    exact = cluster.fit(name, params, X, seed=0)
+    exact = cluster.fit(name, params=params, X=X, seed=0)
     assert exact.sample is None
-    scaled = cluster.fit(name, params, X, seed=0, max_exact=200)
+    scaled = cluster.fit(name, params=params, X=X, seed=0, max_exact=200)
     assert len(scaled.sample) == 200 and len(scaled.labels) == len(X)
-    again = cluster.fit(name, params, X, seed=0, max_exact=200)
+    again = cluster.fit(name, params=params, X=X, seed=0, max_exact=200)
     assert (again.sample == scaled.sample).all() and (again.labels == scaled.labels).all()  # seeded
     # the sample keeps the labels its own fit gave, and the whole labelling recovers the blobs
     _, own = cluster.fit_predict(name, params, X[scaled.sample], seed=0)
@@ -70,9 +70,9 @@ def test_check_size_points_at_max_exact():
 
 @pytest.mark.parametrize("name, params", [("hdbscan", {"min_cluster_size": 15}), ("dbscan", {"eps": 1.0})])
 def test_sampled_fit_can_assign_only_the_rows_a_search_scores(name, params):
-    full = cluster.fit(name, params, X, seed=0, max_exact=200)
+    full = cluster.fit(name, params=params, X=X, seed=0, max_exact=200)
     rows = np.arange(0, len(X), 7)
-    part = cluster.fit(name, params, X, seed=0, max_exact=200, only=rows)
+    part = cluster.fit(name, params=params, X=X, seed=0, max_exact=200, only=rows)
     assert (part.sample == full.sample).all() and (part.labels == full.labels[rows]).all()
 
 
@@ -85,15 +85,18 @@ def test_hdbscan_trials_sharing_min_samples_reuse_one_tree(tmp_path):
     trees = lambda: len(list(tmp_path.rglob("output.pkl")))  # noqa: E731 - one cached tree per file
     for mcs in (20, 40, 80):
         params = {"min_cluster_size": mcs, "min_samples": 5}
-        cached = cluster.fit("hdbscan", params, X, memory=memory).labels
-        assert np.array_equal(cached, cluster.fit("hdbscan", params, X).labels)
+        cached = cluster.fit("hdbscan", params=params, X=X, memory=memory).labels
+        assert np.array_equal(cached, cluster.fit("hdbscan", params=params, X=X).labels)
     assert trees() == 1  # three min_cluster_size values, one min_samples: the tree was built once
-    cluster.fit("hdbscan", {"min_cluster_size": 20, "min_samples": 9}, X, memory=memory)
+    cluster.fit("hdbscan", params={"min_cluster_size": 20, "min_samples": 9}, X=X, memory=memory)
     assert trees() == 2
     # a search's objective owns such a cache for hdbscan only, and the refitted model does not carry it
-    assert search.Objective(None, "hdbscan", {}, {}, search.SearchSpec()).memory is not None
-    assert search.Objective(None, "kmeans", {}, {}, search.SearchSpec()).memory is None
-    assert cluster.make("hdbscan", {"min_cluster_size": 5}).memory.location is None
+    assert (
+        search.Objective(None, algorithm="hdbscan", base_params={}, space={}, spec=search.SearchSpec()).memory
+        is not None
+    )
+    assert search.Objective(None, algorithm="kmeans", base_params={}, space={}, spec=search.SearchSpec()).memory is None
+    assert cluster.make("hdbscan", params={"min_cluster_size": 5}).memory.location is None
 
 
 def test_distinct_profiles_are_counted_past_the_first_rows_only_when_needed():

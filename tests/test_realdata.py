@@ -78,7 +78,7 @@ def test_real_file_counts_and_cleaning_match_an_independent_computation(shared_d
     raw = load.read(spec)
     assert raw.height == n_rows
     assert raw[cust].drop_nulls().n_unique() == n_customers_raw
-    prep = pipeline.prepare(spec, {"transform": ["log"]})
+    prep = pipeline.prepare(spec, feats={"transform": ["log"]})
     n, expected, as_of = independent_rfm(path, inv, price, cust)
     assert n == n_rows and prep.analysis_date == as_of
     got = {r["customer_id"]: r for r in prep.customers.iter_rows(named=True)}
@@ -136,8 +136,8 @@ def test_end_to_end_run_on_online_retail(shared_data, tmp_path):
 def eager_customer_table(spec):
     """Today's in-memory path: the whole file read, canonicalised, cleaned and aggregated in memory."""
     as_of = features.parse_date(spec.analysis_date)
-    tx, report = clean.clean(load.canonicalize(load.read(spec), spec), spec.cleaning, as_of)
-    customers, as_of = features.rfm(tx, as_of)
+    tx, report = clean.clean(load.canonicalize(load.read(spec), spec=spec), policy=spec.cleaning, as_of=as_of)
+    customers, as_of = features.rfm(tx, analysis_date=as_of)
     return customers, as_of, report
 
 

@@ -124,7 +124,7 @@ def test_multi_objective_search_logs_its_pareto_front_and_the_choice_and_resumes
         "search.select.floor.stability=0.8",
         "search.n_workers=2",
         "search.k_report.enabled=false",
-        "evaluate.stability.n_resamples=6",
+        "evaluation.stability.n_resamples=6",
         "algorithm.search_space.n_clusters.high=9",
         f"tracking.uri={uri}",
         f"search.storage={storage}",
@@ -245,7 +245,7 @@ def test_params_another_process_logs_meanwhile_are_read_again(tmp_path, monkeypa
             raise MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: params.key, params.run_uuid")
         return real(self, run_id, metrics=metrics, params=params, tags=tags, **kw)
 
-    with tracking.start_run(uri, "race") as handle:
+    with tracking.start_run(uri, experiment="race") as handle:
         monkeypatch.setattr(MlflowClient, "log_batch", racing)
         changed = handle.log_params({"best.k": 4, "best.linkage": "ward"}, only_new=True)
         monkeypatch.undo()

@@ -41,7 +41,7 @@ def test_every_shipped_scheme_is_complete_and_has_actions():
     assert set(SCHEMES) == {"mean_split_8", "quartile", "rfm11", "four_tier", "value_risk"}
     for name in SCHEMES:
         s = scheme(name)
-        produced = {s.assign_levels(c, {"return_rate": 0.0}) for c in s.combinations()} - {None}
+        produced = {s.assign_levels(c, raw={"return_rate": 0.0}) for c in s.combinations()} - {None}
         assert produced <= set(s.actions), (name, produced - set(s.actions))
 
 
@@ -187,7 +187,7 @@ def test_cluster_names_follow_the_profile_and_noise_is_outliers():
 
 def test_summary_and_contingency():
     df = customers_with_clusters().with_columns(pl.Series("seg", ["a", "b"] * 300))
-    s = segments.summary(df, "seg", {"a": "call them"})
+    s = segments.summary(df, column="seg", actions={"a": "call them"})
     assert s["customers"].sum() == 600 and s["share"].sum() == pytest.approx(1)
     assert (
         s["revenue_share"].sum() == pytest.approx(1)

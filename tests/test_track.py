@@ -46,11 +46,11 @@ def test_snapshot_tables_equal_the_customer_table_at_each_date(tmp_path):
     cleaned = pipeline.clean_log(ds)
     rows = snapshots.fold(cleaned.kept)
     assert rows.height < raw.height / 5  # one row per invoice and day, not per line
-    when = snapshots.dates(date(2010, 12, 1), date(2011, 12, 9), "quarter")
+    when = snapshots.dates(date(2010, 12, 1), date(2011, 12, 9), every="quarter")
     assert when == [date(2011, 1, 1), date(2011, 4, 1), date(2011, 7, 1), date(2011, 10, 1), date(2011, 12, 10)]
     for d in when:
         ref, *_ = pipeline.customer_table(ds, analysis_date=d)
-        assert snapshots.table(rows, cleaned.repeats, d).equals(ref)
+        assert snapshots.table(rows, repeats=cleaned.repeats, as_of=d).equals(ref)
 
 
 def test_known_moves_give_exactly_the_transition_matrix(tmp_path):
@@ -61,9 +61,9 @@ def test_known_moves_give_exactly_the_transition_matrix(tmp_path):
     log = write_log(tmp_path / "moves.csv", buys)
     cleaned = pipeline.clean_log(spec(log))
     rows = snapshots.fold(cleaned.kept)
-    when = snapshots.dates(date(2021, 1, 5), date(2021, 5, 15), "month")
+    when = snapshots.dates(date(2021, 1, 5), date(2021, 5, 15), every="month")
     assert when == [date(2021, m, 1) for m in range(2, 6)] + [date(2021, 5, 16)]
-    tables = snapshots.tables(rows, cleaned.repeats, when)
+    tables = snapshots.tables(rows, repeats=cleaned.repeats, when=when)
     seg = {d: segments.apply(RECENCY_SCHEME, t).select("customer_id", pl.col("recency3").alias("segment"))
            for d, t in tables.items()}  # fmt: skip
     path = {(c, d): s for c, d, s in timeline.paths(seg).iter_rows()}

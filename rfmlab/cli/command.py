@@ -18,7 +18,7 @@ class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``rfmlab: error: <prog>: ...`` with the nearest option (did you mean) and
     this command's own options, exit code 2."""
 
-    def parse_args(self, args=None, namespace=None):
+    def parse_args(self, args=None, *, namespace=None):
         self._argv = list(sys.argv[1:] if args is None else args)
         return super().parse_args(args, namespace)
 
@@ -35,7 +35,7 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def run_command(ap, argv, body) -> None:
+def run_command(ap, *, argv, body) -> None:
     """Parse ``argv`` and run ``body(args)``: a user error prints one line and exits 2 (no traceback)."""
     from rfmlab.errors import RfmlabError
     from rfmlab.report import console

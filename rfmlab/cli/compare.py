@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> None:
     which.add_argument("--sweep", help="every finished run tagged rfmlab.sweep_id=ID")
     which.add_argument("--runs", help="comma-separated run ids")
     ap.add_argument("--sort-by", default="silhouette", help="leaderboard order (default silhouette)")
-    run_command(ap, argv, _compare)
+    run_command(ap, argv=argv, body=_compare)
 
 
 def _collect(uri: str, runs) -> tuple[list[dict], dict]:
@@ -51,17 +51,17 @@ def _log_comparison(uri: str, experiment_id: str, scope: str, sort_by: str, boar
 
     exp_name = tracking.experiment_name(uri, experiment_id)
     tags = {"rfmlab.kind": "comparison", "rfmlab.compared": ",".join(short)[:5000]}
-    with tracking.start_run(uri, exp_name, f"compare-{len(short)}-runs", tags) as h:
+    with tracking.start_run(uri, experiment=exp_name, run_name=f"compare-{len(short)}-runs", tags=tags) as h:
         h.log_params({"compare.scope": scope, "compare.n_runs": len(short)})
         ari_named = ari.with_columns(pl.col("run_id").replace(short)).rename(short)
         common_df = pl.DataFrame({"run_id": list(short), **{short[k]: common[:, i] for i, k in enumerate(short)}})
         tables_out = {"leaderboard.csv": board, "ari_matrix.csv": ari, "common_customers.csv": common_df}
-        tracking.log_table(h, tables_out, "compare")
+        tracking.log_table(h, tables_out, path="compare")
         sections = [
             ("Leaderboard", f"sorted by {sort_by}", board),
             ("Pairwise adjusted Rand index", "on the customers both runs share", ari_named),
         ]
-        h.log_text(figures.segments_html(f"Comparison: {scope}", sections), "compare/comparison.html")
+        h.log_text(figures.segments_html(f"Comparison: {scope}", sections=sections), "compare/comparison.html")
         fig = figures.ari_heatmap(ari_named)
         h.log_figure(fig, "compare/ari_matrix.png")
         figures.close(fig)
@@ -74,17 +74,19 @@ def _compare(args) -> dict:
     from rfmlab.report import comparison, console
 
     uri = tracking.store_uri(args.tracking_uri)
-    runs = tracking.find_runs(uri, args.experiment, args.sweep, args.runs.split(",") if args.runs else None)
+    runs = tracking.find_runs(
+        uri, experiment=args.experiment, sweep=args.sweep, run_ids=args.runs.split(",") if args.runs else None
+    )
     rows, tables = _collect(uri, runs)
     if len(tables) < 2:
         raise RfmlabError(
             f"need at least 2 runs with a customer table to compare, found {len(tables)}; "
             "check --experiment / --sweep / --runs"
         )
-    board = comparison.leaderboard([r for r in rows if r["run_id"] in tables], args.sort_by)
+    board = comparison.leaderboard([r for r in rows if r["run_id"] in tables], sort_by=args.sort_by)
     ari, common = comparison.ari_matrix({rid: tables[rid] for rid in board["run_id"]})
     short = {rid: rid[:8] for rid in ari["run_id"]}
-    console.compare_tables(board, ari, short)
+    console.compare_tables(board, ari=ari, short=short)
     scope = args.experiment or (f"sweep {args.sweep}" if args.sweep else f"{len(tables)} runs")
     h = _log_comparison(uri, runs[0].info.experiment_id, scope, args.sort_by, board, ari, common, short)
     url = tracking.run_url(tracking.ui_url(None, uri), h.experiment_id, h.run_id)

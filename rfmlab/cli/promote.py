@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--name", default="rfm-segmenter", help="registered model name (default rfm-segmenter)")
     ap.add_argument("--alias", default="champion", help="alias to point at the new version (default champion)")
-    run_command(ap, argv, _promote)
+    run_command(ap, argv=argv, body=_promote)
 
 
 def _promote(args) -> None:
@@ -33,7 +33,15 @@ def _promote(args) -> None:
         raise RfmlabError("--best needs --experiment NAME")
     metric = args.metric or ("silhouette" if args.best else None)
     uri = tracking.store_uri(args.tracking_uri)
-    res = registry.promote(uri, args.run_id, args.experiment, metric, args.filter, args.name, args.alias)
+    res = registry.promote(
+        uri,
+        run_id=args.run_id,
+        experiment=args.experiment,
+        metric=metric,
+        filter_string=args.filter,
+        name=args.name,
+        alias=args.alias,
+    )
     m = {k: v for k, v in res["metrics"].items() if v is not None}
     console.console.print(
         f"promoted run {res['run_id']} as [bold]{res['name']}[/] version {res['version']} "

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = Parser(prog="rfmlab-rerun", description=main.__doc__)
     ap.add_argument("run_id", help="the run to re-execute (a single run or a search's parent run)")
-    run_command(ap, argv, _rerun)
+    run_command(ap, argv=argv, body=_rerun)
 
 
 def _rerun(args) -> None:
@@ -33,8 +33,8 @@ def _rerun(args) -> None:
     commit = tracking.git_commit()
     if rec.commit and commit and rec.commit != commit:
         console.console.print(f"  [yellow]recorded at commit {rec.commit[:10]}, running at {commit[:10]}[/]")
-    cfg = reruns.config_for_rerun(rec, uri)
-    result = jobs.run(cfg, OmegaConf.to_yaml(OmegaConf.create(cfg)))
+    cfg = reruns.config_for_rerun(rec, uri=uri)
+    result = jobs.run(cfg, config_yaml=OmegaConf.to_yaml(OmegaConf.create(cfg)))
     new = result["run_id"]
     cmp = reruns.compare(uri, rec.run_id, new)
     digest = _digest(uri, new)

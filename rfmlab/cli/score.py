@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--as-of", default=None, help="analysis date for logs, YYYY-MM-DD (default: day after the last row)"
     )
-    run_command(ap, argv, _score)
+    run_command(ap, argv=argv, body=_score)
 
 
 def _score(args) -> None:
@@ -49,7 +49,7 @@ def _score(args) -> None:
     with console.stage(f"open {args.input}"):
         src = load.scan(spec, with_digest=False)  # a log is streamed: load -> clean -> RFM never hold it in memory
     if segmenter.looks_like_customer_table(src.head):
-        segmenter.check_customer_table(src.head, f"--input {args.input}")
+        segmenter.check_customer_table(src.head, source=f"--input {args.input}")
     else:
         console.console.print(f"  [dim]input is a transaction log: RFM with the {dataset.get('name')} layout[/]")
     with Progress(console=console.console, transient=True) as bar, in_command_terms(dataset.get("name")):

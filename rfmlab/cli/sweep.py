@@ -43,7 +43,7 @@ class SweepCallback:
             console.error(f"sweep summary unavailable: {e}")
             return
         if runs:
-            console.sweep_table(sid, runs)
+            console.sweep_table(sid, runs=runs)
             console.console.print(f"filter in the MLflow UI: tags.rfmlab.sweep_id = '{sid}'")
         failed = len(failures) or sum(r.info.status == "FAILED" for r in runs)
         if failed:

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--end", default=None, help="last snapshot date, YYYY-MM-DD (default: the day after the log ends)")
     ap.add_argument("--experiment", default="timeline", help="MLflow experiment (default: timeline)")
     ap.add_argument("--psi-threshold", type=float, default=0.2, help="PSI above which drift is flagged (0.2)")
-    run_command(ap, argv, _track)
+    run_command(ap, argv=argv, body=_track)
 
 
 def _track(args) -> None:
@@ -48,10 +48,17 @@ def _track(args) -> None:
         dataset = dataset_config(args.dataset or "ecommerce")
     if args.dataset and args.model:
         dataset = dataset_config(args.dataset)
-    spec = timeline.TrackSpec(dataset, args.input, args.every, features.parse_date(args.start),
-                           features.parse_date(args.end), args.experiment, args.psi_threshold)  # fmt: skip
+    spec = timeline.TrackSpec(
+        dataset=dataset,
+        input=args.input,
+        every=args.every,
+        start=features.parse_date(args.start),
+        end=features.parse_date(args.end),
+        experiment=args.experiment,
+        psi_threshold=args.psi_threshold,
+    )
     with in_command_terms(dataset.get("name")):
-        out = timeline.run(spec, segment, reference, tags, uri, source)
+        out = timeline.run(spec, segment=segment, reference=reference, tags=tags, uri=uri, source=source)
     snaps = out["snapshots"]
     console.console.print(f"tracked {len(snaps)} snapshots ({snaps[0]} .. {snaps[-1]})")
     console.console.print(f"[bold]this run[/]  {out['url']}")

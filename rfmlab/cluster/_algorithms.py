@@ -23,7 +23,7 @@ DISTINCT_CHECK_MAX = 200_000  # count distinct profiles up to this many customer
 DISTINCT_HEAD = 2_048  # first looked for among this many rows (0.2 ms): enough for any k of a search
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Algorithm:
     target: str  # "module:Class"
     seed_param: str | None  # where the run's seed goes, if the model is random
@@ -32,14 +32,16 @@ class Algorithm:
 
 
 REGISTRY: dict[str, Algorithm] = {
-    "kmeans": Algorithm("sklearn.cluster:KMeans", "random_state", {}),
-    "dbscan": Algorithm("sklearn.cluster:DBSCAN", None, {}, memory_limit=500_000),
-    "agglomerative": Algorithm("sklearn.cluster:AgglomerativeClustering", None, {}, memory_limit=30_000),
-    "hdbscan": Algorithm("hdbscan:HDBSCAN", None, {"prediction_data": True}),
+    "kmeans": Algorithm(target="sklearn.cluster:KMeans", seed_param="random_state", fixed={}),
+    "dbscan": Algorithm(target="sklearn.cluster:DBSCAN", seed_param=None, fixed={}, memory_limit=500_000),
+    "agglomerative": Algorithm(
+        target="sklearn.cluster:AgglomerativeClustering", seed_param=None, fixed={}, memory_limit=30_000
+    ),
+    "hdbscan": Algorithm(target="hdbscan:HDBSCAN", seed_param=None, fixed={"prediction_data": True}),
 }
 
 
-def make(name: str, params: dict | None = None, seed: int | None = None, memory=None):
+def make(name: str, *, params: dict | None = None, seed: int | None = None, memory=None):
     """An unfitted estimator for ``name`` with ``params``; raises ConfigError on a bad name or parameter.
 
     ``memory`` (a ``joblib.Memory``; HDBSCAN only) caches the single-linkage tree, which depends on
@@ -104,11 +106,11 @@ def check_customers(name: str, params: dict | None, X) -> None:
                 raise TooFewCustomers(f"{key}={v} is more than the {n} customers; choose algorithm.params.{key} <= {n}")
 
 
-def fit_predict(name: str, params: dict | None, X, seed: int | None = None, memory=None):
+def fit_predict(name: str, params: dict | None, X, *, seed: int | None = None, memory=None):
     """Fit ``name`` on X; returns (fitted estimator, labels)."""
     check_size(name, len(X))
     check_customers(name, params, X)
-    est = make(name, params, seed, memory)
+    est = make(name, params=params, seed=seed, memory=memory)
     labels = est.fit_predict(X)
     return est, labels
 
@@ -129,7 +131,7 @@ def _threads():
     return _CONTROLLER
 
 
-def refitter(name: str, params: dict | None, seed: int | None, n_fitted: int):
+def refitter(name: str, *, params: dict | None, seed: int | None, n_fitted: int):
     """``refit(X, b)``: the labels of ``name`` with ``params`` fitted again on the resample X (``b`` numbers the
     resample), for ``evaluate.clusterwise``. A model fitted on ``n_fitted`` customers asks a resample of m points
     for the same density: its count parameters (``COUNT_PARAMS``) are scaled by m / n_fitted. A resample the
@@ -144,14 +146,14 @@ def refitter(name: str, params: dict | None, seed: int | None, n_fitted: int):
         try:  # one thread: a resample is small, and OpenMP's threads on busy cores cost 10x (measured under load)
             with warnings.catch_warnings(), _threads().limit(limits=1):
                 warnings.simplefilter("ignore")
-                return np.asarray(fit_predict(name, p, X, None if seed is None else seed + b)[1])
+                return np.asarray(fit_predict(name, p, X, seed=None if seed is None else seed + b)[1])
         except (TooFewCustomers, ValueError):
             return np.full(len(X), -1)
 
     return refit
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Fitted:
     estimator: object
     labels: np.ndarray  # every customer's label (-1 = noise)
@@ -168,7 +170,7 @@ def is_sampled(n: int, max_exact: int | None) -> bool:
 
 
 def fit(
-    name: str, params: dict | None, X, seed: int | None = None, max_exact: int | None = None, only=None, memory=None
+    name: str, *, params: dict | None, X, seed: int | None = None, max_exact: int | None = None, only=None, memory=None
 ) -> Fitted:
     """Fit ``name`` on X, exactly up to ``max_exact`` rows (None: always); above, on a sample of ``max_exact``
     rows with the rest assigned out of sample (the sample keeps its own labels).
@@ -177,21 +179,21 @@ def fit(
     scores a trial on its evaluation sample, and assigning a million customers costs a minute for HDBSCAN.
     ``memory``: see ``make``."""
     if not is_sampled(len(X), max_exact):
-        est, labels = fit_predict(name, params, X, seed, memory)
-        return Fitted(est, np.asarray(labels), None)
+        est, labels = fit_predict(name, params, X, seed=seed, memory=memory)
+        return Fitted(estimator=est, labels=np.asarray(labels), sample=None)
     from rfmlab.cluster import Assigner
 
     rows = sample_rows(len(X), int(max_exact), seed)
-    est, fitted = fit_predict(name, params, X[rows], seed, memory)
-    assigner = Assigner(name, est, X[rows], fitted)
+    est, fitted = fit_predict(name, params, X[rows], seed=seed, memory=memory)
+    assigner = Assigner(name, estimator=est, X=X[rows], labels=fitted)
     if only is not None:
         labels = assigner.predict(X[only])[0]
         own = np.searchsorted(rows, only)  # rows of ``only`` inside the fitted sample keep their own labels
         inside = (own < len(rows)) & (rows[np.minimum(own, len(rows) - 1)] == only)
         labels[inside] = fitted[own[inside]]
-        return Fitted(est, labels, rows)
+        return Fitted(estimator=est, labels=labels, sample=rows)
     labels = np.empty(len(X), dtype=np.int64)
     for lo in range(0, len(X), 200_000):
         labels[lo : lo + 200_000] = assigner.predict(X[lo : lo + 200_000])[0]
     labels[rows] = fitted
-    return Fitted(est, labels, rows)
+    return Fitted(estimator=est, labels=labels, sample=rows)

@@ -22,7 +22,7 @@ import numpy as np
 
 
 class Assigner:
-    def __init__(self, algorithm: str, estimator, X: np.ndarray, labels: np.ndarray):
+    def __init__(self, algorithm: str, *, estimator, X: np.ndarray, labels: np.ndarray):
         self.algorithm = algorithm
         self.estimator = estimator
         labels = np.asarray(labels)

@@ -45,7 +45,7 @@ DEFAULT_POLICY = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CleaningReport:
     rows_in: int
     dropped: dict[str, int] = field(default_factory=dict)
@@ -116,7 +116,7 @@ def _report(rows_in: int, reasons, counts: dict[int, int]) -> CleaningReport:
 
 
 def finish(
-    report: CleaningReport, dropped_customers_lines: int, rows_out: int, customers: int, returns: int, as_of=None
+    report: CleaningReport, *, dropped_customers_lines: int, rows_out: int, customers: int, returns: int, as_of=None
 ):
     """Complete ``report`` with the customer-level reason and what is left; refuse a log with no customer."""
     report.dropped["nonpositive_customer"] = dropped_customers_lines
@@ -143,7 +143,7 @@ def nonpositive(agg: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     return kept, int(agg["_lines"].sum() - kept["_lines"].sum())
 
 
-def clean(tx: pl.DataFrame, policy: dict | None = None, as_of: date | None = None):
+def clean(tx: pl.DataFrame, *, policy: dict | None = None, as_of: date | None = None):
     """Filter canonical transactions in memory (from ``load.canonicalize``, with ``_duplicate``); returns the
     canonical columns only and the report. The reference for ``scan``, which never holds the log."""
     p = _policy(policy)
@@ -159,7 +159,14 @@ def clean(tx: pl.DataFrame, policy: dict | None = None, as_of: date | None = Non
     # to the cent: a purchase fully cancelled nets to 0, not to a float residue like 1e-14
     keep = net.filter(pl.col("bought") & (pl.col("net").round(2) > 0)).select(S.CUSTOMER)
     out = tx.join(keep, on=S.CUSTOMER, how="semi").select(list(S.CANONICAL_SCHEMA))
-    finish(report, tx.height - out.height, out.height, keep.height, int(out[S.IS_RETURN].sum()), as_of)
+    finish(
+        report,
+        dropped_customers_lines=tx.height - out.height,
+        rows_out=out.height,
+        customers=keep.height,
+        returns=int(out[S.IS_RETURN].sum()),
+        as_of=as_of,
+    )
     return out, report
 
 
@@ -179,7 +186,7 @@ def _repeats(raw: pl.LazyFrame, again: pl.Series) -> pl.DataFrame:
     return groups.filter(pl.col("_copies") > 0)
 
 
-def scan(raw: pl.LazyFrame, tx: pl.LazyFrame, has_price: bool, policy: dict | None, as_of, canonical):
+def scan(raw: pl.LazyFrame, *, tx: pl.LazyFrame, has_price: bool, policy: dict | None, as_of, canonical):
     """Streaming cleaning of ``tx`` = ``canonical(raw, with_hash=True)`` (``canonical`` maps any raw lazy frame).
 
     Returns the kept lines (lazy, exact repeats still in), the repeats to take off the customers' aggregates

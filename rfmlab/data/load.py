@@ -49,7 +49,7 @@ def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
     return out, out.is_null() & txt.is_not_null() & (txt != "")
 
 
-def date_candidates(values: pl.Series, sample: int = 2000) -> list[str]:
+def date_candidates(values: pl.Series, *, sample: int = 2000) -> list[str]:
     """The formats of ``DATE_FORMATS`` that parse the most of a sample of ``values`` (at least half of it), in
     ``DATE_FORMATS`` order; empty when none does."""
     present = values.drop_nulls()
@@ -62,9 +62,9 @@ def date_candidates(values: pl.Series, sample: int = 2000) -> list[str]:
     return [f for f, n in counts.items() if n == best] if best * 2 >= head.len() else []
 
 
-def detect_date_format(values: pl.Series, sample: int = 2000) -> str | None:
+def detect_date_format(values: pl.Series, *, sample: int = 2000) -> str | None:
     """The first of ``date_candidates`` (the eager reference path; the job uses ``resolve_date_format``)."""
-    return next(iter(date_candidates(values, sample)), None)
+    return next(iter(date_candidates(values, sample=sample)), None)
 
 
 def resolve_date_format(spec: DatasetSpec, lf: pl.LazyFrame, head: pl.DataFrame) -> tuple[DatasetSpec, str | None]:
@@ -156,6 +156,7 @@ def short_hash(line_hash: pl.Expr) -> pl.Expr:
 def canonical(
     lf: pl.LazyFrame,
     spec: DatasetSpec,
+    *,
     head: pl.DataFrame,
     with_hash: bool = False,
     row_ids: bool = True,
@@ -220,7 +221,7 @@ def check(raw: pl.LazyFrame, head: pl.DataFrame, bad_rows: int, spec: DatasetSpe
     """Refuse a log with unreadable values (``bad_rows`` lines flagged in ``_bad``), naming the first one."""
     if not bad_rows:
         return
-    tx = canonical(raw, spec, head, row_ids=True)
+    tx = canonical(raw, spec, head=head, row_ids=True)
     first = tx.filter(pl.col(BAD) > 0).select(BAD, ROW).head(1).collect().row(0)
     role, row = BAD_ROLES[first[0] - 1], first[1]
     column = getattr(spec.columns.resolve(list(raw.collect_schema())), role)
@@ -241,10 +242,10 @@ def check(raw: pl.LazyFrame, head: pl.DataFrame, bad_rows: int, spec: DatasetSpe
     )
 
 
-def canonicalize(raw: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
+def canonicalize(raw: pl.DataFrame, *, spec: DatasetSpec) -> pl.DataFrame:
     """``canonical`` on an in-memory frame, checked, plus ``_duplicate`` (every exact repeat of an earlier raw
     row), the reference the streaming path is tested against."""
-    tx = canonical(raw.lazy(), spec, raw.head(2000)).collect()
+    tx = canonical(raw.lazy(), spec, head=raw.head(2000)).collect()
     check(raw.lazy(), raw.head(2000), int((tx[BAD] > 0).sum()), spec)
     return tx.drop(BAD).with_columns(
         (~raw.select(pl.struct(pl.all()).is_first_distinct()).to_series()).alias("_duplicate")

@@ -24,7 +24,12 @@ def source_path(spec: DatasetSpec) -> Path:
         return Path(spec.path).expanduser()
     dl = spec.download or {}
     if dl.get("enabled"):
-        return fetch(dl["url"], dl.get("sha256"), dl.get("cache_dir") or "~/.cache/rfmlab", dl.get("member"))
+        return fetch(
+            dl["url"],
+            sha256=dl.get("sha256"),
+            cache_dir=dl.get("cache_dir") or "~/.cache/rfmlab",
+            member=dl.get("member"),
+        )
     raise DataError(
         f"dataset {spec.name} needs a file: set dataset.path=FILE"
         + (" or dataset.download.enabled=true to fetch it" if dl.get("url") else "")
@@ -39,7 +44,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(url: str, sha256: str | None, cache_dir: str, member: str | None = None) -> Path:
+def fetch(url: str, *, sha256: str | None, cache_dir: str, member: str | None = None) -> Path:
     """Download ``url`` once into ``cache_dir`` (checked against ``sha256`` when given); a zip's ``member``
     is extracted beside it. Offline: a DataError saying how to proceed without the network."""
     import urllib.error
@@ -84,7 +89,7 @@ def fetch(url: str, sha256: str | None, cache_dir: str, member: str | None = Non
     return out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Source:
     """A transaction source ready to query: ``lf`` scans it lazily, ``head`` holds its first rows (for date
     detection and the dataset preview), ``digest`` is the file's sha256 (the generated CSV text's for
@@ -176,7 +181,7 @@ def _synthetic_parts(kind: str, params: dict) -> tuple[list[Path], str]:
     return sorted(target.glob("part-*.parquet")), (target / "digest.txt").read_text().strip()
 
 
-def scan(spec: DatasetSpec, head_rows: int = 2000, with_digest: bool = True) -> Source:
+def scan(spec: DatasetSpec, *, head_rows: int = 2000, with_digest: bool = True) -> Source:
     """The source as a lazy frame (CSV, gzip CSV and parquet are never read whole; Excel is), its first
     rows and (``with_digest``: a full pass over the file) its digest. Errors reading it are one-line
     DataErrors. A generated log of more than ``synthetic.BLOCK`` customers is written once to the cache in
@@ -185,10 +190,10 @@ def scan(spec: DatasetSpec, head_rows: int = 2000, with_digest: bool = True) -> 
         if int(spec.synthetic.get("n_customers", 0)) > synthetic.BLOCK:
             parts, digest = _synthetic_parts(spec.kind, dict(spec.synthetic))
             lf = pl.scan_parquet(parts)
-            return Source(lf, lf.head(head_rows).collect(), digest)
+            return Source(lf=lf, head=lf.head(head_rows).collect(), digest=digest)
         raw = synthetic.generate(spec.kind, **spec.synthetic)
         digest = hashlib.sha256(raw.write_csv().encode()).hexdigest() if with_digest else ""
-        return Source(raw.lazy(), raw.head(head_rows), digest)
+        return Source(lf=raw.lazy(), head=raw.head(head_rows), digest=digest)
     path = _path(spec)
     try:
         lf = _scan_file(spec, path)
@@ -199,7 +204,7 @@ def scan(spec: DatasetSpec, head_rows: int = 2000, with_digest: bool = True) -> 
         raise DataError(f"dataset file has no rows: {path}")
     _refuse_repeated_names(head.columns, path)
     text = not (path.name.lower().endswith(".parquet") or _is_excel(path))
-    return Source(lf, head, _sha256(path) if with_digest else "", text, path)
+    return Source(lf=lf, head=head, digest=_sha256(path) if with_digest else "", text=text, path=path)
 
 
 CORRUPT = ("gzip", "deflate", "unexpected end of file", "compressed", "decompress", "crc")

@@ -10,7 +10,7 @@ from rfmlab.errors import ConfigError, DataError
 ROLES = ("customer", "date", "invoice", "quantity", "price", "amount")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Columns:
     """Which file column plays each role. A role may list several names: the first present is used."""
 
@@ -40,13 +40,13 @@ class Columns:
         return Columns(**out)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DatasetSpec:
     name: str
     kind: str = "ecommerce"
     path: str | None = None  # None: the embedded synthetic generator of ``kind``
     synthetic: dict = field(default_factory=dict)
-    columns: Columns = field(default_factory=lambda: Columns("CustomerID", "InvoiceDate"))
+    columns: Columns = field(default_factory=lambda: Columns(customer="CustomerID", date="InvoiceDate"))
     date_format: str | None = None
     separator: str = ","
     encoding: str = "utf8"

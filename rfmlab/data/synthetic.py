@@ -23,7 +23,7 @@ import polars as pl
 START = datetime(2010, 12, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Archetype:
     name: str
     weight: float
@@ -35,12 +35,14 @@ class Archetype:
 
 
 ARCHETYPES = (
-    Archetype("loyal", 0.12, (0.0, 0.25), (0.9, 1.0), 3.0, 2.0, 0.04),
-    Archetype("regular", 0.25, (0.0, 0.5), (0.6, 1.0), 0.8, 1.0, 0.03),
-    Archetype("new", 0.15, (0.8, 0.97), (1.0, 1.0), 1.0, 0.8, 0.02),
-    Archetype("churned", 0.25, (0.0, 0.4), (0.1, 0.4), 0.7, 0.8, 0.05),
-    Archetype("one_off", 0.18, (0.0, 0.95), (0.0, 0.02), 0.1, 0.6, 0.02),
-    Archetype("big_spender", 0.05, (0.0, 0.6), (0.5, 1.0), 1.2, 8.0, 0.10),
+    Archetype(name="loyal", weight=0.12, start=(0.0, 0.25), span=(0.9, 1.0), rate=3.0, spend=2.0, return_prob=0.04),
+    Archetype(name="regular", weight=0.25, start=(0.0, 0.5), span=(0.6, 1.0), rate=0.8, spend=1.0, return_prob=0.03),
+    Archetype(name="new", weight=0.15, start=(0.8, 0.97), span=(1.0, 1.0), rate=1.0, spend=0.8, return_prob=0.02),
+    Archetype(name="churned", weight=0.25, start=(0.0, 0.4), span=(0.1, 0.4), rate=0.7, spend=0.8, return_prob=0.05),
+    Archetype(name="one_off", weight=0.18, start=(0.0, 0.95), span=(0.0, 0.02), rate=0.1, spend=0.6, return_prob=0.02),
+    Archetype(
+        name="big_spender", weight=0.05, start=(0.0, 0.6), span=(0.5, 1.0), rate=1.2, spend=8.0, return_prob=0.10
+    ),
 )
 
 COUNTRIES = np.array(["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium"])
@@ -125,6 +127,7 @@ def _with_dirt(rng, lines: pl.DataFrame, dirty_share: float) -> pl.DataFrame:
 
 def ecommerce(
     n_customers: int = 5000,
+    *,
     seed: int = 42,
     days: int = 374,
     n_products: int = 800,
@@ -174,7 +177,7 @@ def ecommerce(
 
 
 def stock_market(
-    n_customers: int = 5000, seed: int = 42, days: int = 365, first_customer: int = 0, first_invoice: int = 0
+    n_customers: int = 5000, *, seed: int = 42, days: int = 365, first_customer: int = 0, first_invoice: int = 0
 ) -> pl.DataFrame:
     """A broker's customer trade log: one row per trade (ids offset as in ``ecommerce``)."""
     rng = np.random.default_rng(seed)
@@ -221,7 +224,7 @@ def block_seed(seed: int, block: int) -> int:
     return seed if block == 0 else int(np.random.SeedSequence([seed, block]).generate_state(1)[0])
 
 
-def write_blocks(kind: str, directory, progress=None, **params) -> list:
+def write_blocks(kind: str, directory, *, progress=None, **params) -> list:
     """Write the log of ``params["n_customers"]`` customers as parquet parts of ``BLOCK`` customers each, in
     bounded memory (one block at a time). Deterministic: same arguments, same files. Returns the part paths."""
     from pathlib import Path

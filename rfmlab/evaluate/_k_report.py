@@ -34,7 +34,7 @@ K_CRITERIA = {
 K_ALGORITHMS = ("kmeans", "agglomerative")
 
 
-def gap_reference_sets(X: np.ndarray, n_refs: int, seed: int) -> list[np.ndarray]:
+def gap_reference_sets(X: np.ndarray, *, n_refs: int, seed: int) -> list[np.ndarray]:
     """Uniform points in the box the data spans along its principal components (Tibshirani's method b)."""
     mean = X.mean(0)
     _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
@@ -48,9 +48,13 @@ def _log_w(X: np.ndarray, labels: np.ndarray) -> float:
     return math.log(max(inertia(X, labels), 1e-300))
 
 
-def k_scores(X: np.ndarray, algorithm: str, params: dict, k: int, seed: int, spec: StabilitySpec, refs: list) -> dict:
+def k_scores(
+    X: np.ndarray, *, algorithm: str, params: dict, k: int, seed: int, spec: StabilitySpec, refs: list
+) -> dict:
     """Every criterion's value for ``k`` clusters of X."""
-    refit = cluster.refitter(algorithm, {**params, "n_clusters": k}, seed, len(X))  # references are X's size too
+    refit = cluster.refitter(
+        algorithm, params={**params, "n_clusters": k}, seed=seed, n_fitted=len(X)
+    )  # references are X's size too
     labels = refit(X, 0)
     row = {"k": k, **dict.fromkeys(K_CRITERIA, math.nan), "gap_se": math.nan}
     if len(np.unique(labels[labels >= 0])) < 2:
@@ -62,16 +66,20 @@ def k_scores(X: np.ndarray, algorithm: str, params: dict, k: int, seed: int, spe
     ref_w = np.array([_log_w(R, refit(R, b)) for b, R in enumerate(refs)])
     row["gap"] = float(ref_w.mean() - _log_w(X, labels))
     row["gap_se"] = float(ref_w.std() * math.sqrt(1 + 1 / len(ref_w)))
-    row["stability"] = clusterwise(X, labels, refit, spec.n_resamples, seed, spec.method).overall
+    row["stability"] = clusterwise(
+        X, labels=labels, refit=refit, n_resamples=spec.n_resamples, seed=seed, method=spec.method
+    ).overall
     return row
 
 
 def k_table(
-    X: np.ndarray, algorithm: str, params: dict, ks, seed: int, spec: StabilitySpec, n_refs: int = 5
+    X: np.ndarray, *, algorithm: str, params: dict, ks, seed: int, spec: StabilitySpec, n_refs: int = 5
 ) -> pl.DataFrame:
     """One row per k: silhouette, calinski_harabasz, davies_bouldin, inertia, gap, gap_se, stability."""
-    refs = gap_reference_sets(X, n_refs, seed)
-    return pl.DataFrame([k_scores(X, algorithm, params, int(k), seed, spec, refs) for k in ks])
+    refs = gap_reference_sets(X, n_refs=n_refs, seed=seed)
+    return pl.DataFrame(
+        [k_scores(X, algorithm=algorithm, params=params, k=int(k), seed=seed, spec=spec, refs=refs) for k in ks]
+    )
 
 
 def k_picks(t: pl.DataFrame) -> dict[str, int | None]:

@@ -36,9 +36,9 @@ def reading(value: float) -> str:
     return next(name for upper, name in BANDS if value < upper)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StabilitySpec:
-    """``evaluate.stability`` of the config."""
+    """``evaluation.stability`` of the config."""
 
     enabled: bool = True
     n_resamples: int = 20
@@ -49,15 +49,15 @@ class StabilitySpec:
     def from_dict(cls, d: dict | None) -> StabilitySpec:
         from rfmlab.errors import ConfigError, options
 
-        spec = options(cls, d, "evaluate.stability")
+        spec = options(cls, d=d, where="evaluation.stability")
         if spec.method not in RESAMPLING:
-            raise ConfigError(f"evaluate.stability.method={spec.method!r}; use bootstrap or subsample")
+            raise ConfigError(f"evaluation.stability.method={spec.method!r}; use bootstrap or subsample")
         if spec.n_resamples < 2 or spec.sample_size < 10:
-            raise ConfigError("evaluate.stability needs n_resamples >= 2 and sample_size >= 10")
+            raise ConfigError("evaluation.stability needs n_resamples >= 2 and sample_size >= 10")
         return spec
 
 
-def best_jaccard(original: np.ndarray, resampled: np.ndarray, k: int) -> np.ndarray:
+def best_jaccard(original: np.ndarray, resampled: np.ndarray, *, k: int) -> np.ndarray:
     """For each original cluster code 0..k-1, the largest Jaccard index with any resampled cluster, over the
     points of the resample; NaN for an original cluster with no point in it. Both arrays label the same points;
     -1 is noise on either side."""
@@ -87,7 +87,7 @@ def draw(n: int, method: str, rng: np.random.Generator) -> np.ndarray:
     return np.unique(rng.integers(0, n, size=n))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Stability:
     clusters: np.ndarray  # original cluster ids (noise left out)
     sizes: np.ndarray  # their customers in the stability sample
@@ -121,7 +121,7 @@ class Stability:
     def metrics(self) -> dict[str, float]:
         return {"stability": self.overall, "stability_min": self.minimum}
 
-    def describe(self, names: dict[int, str] | None = None, below: float = math.inf) -> str:
+    def describe(self, names: dict[int, str] | None = None, *, below: float = math.inf) -> str:
         """'name 0.45 (dissolved), ...': the clusters under ``below``, least stable first (the console, the UI)."""
         t = self.table(names).filter(pl.col("stability") < below).sort("stability")
         return ", ".join(f"{s} {v:.2f} ({r})" for s, v, r in t.select("segment", "stability", "reading").iter_rows())
@@ -144,6 +144,7 @@ class Stability:
 
 def clusterwise(
     X: np.ndarray,
+    *,
     labels: np.ndarray,
     refit: Callable[[np.ndarray, int], np.ndarray],
     n_resamples: int = 20,
@@ -160,8 +161,8 @@ def clusterwise(
     rng = np.random.default_rng(seed)
     jac = np.full((n_resamples, len(clusters)), np.nan)
     if len(clusters) == 0:
-        return Stability(clusters, sizes, jac[:0], method)
+        return Stability(clusters=clusters, sizes=sizes, jaccard=jac[:0], method=method)
     for b in range(n_resamples):
         rows = draw(len(X), method, rng)
-        jac[b] = best_jaccard(original[rows], refit(X[rows], b), len(clusters))
-    return Stability(clusters, sizes, jac, method)
+        jac[b] = best_jaccard(original[rows], refit(X[rows], b), k=len(clusters))
+    return Stability(clusters=clusters, sizes=sizes, jaccard=jac, method=method)

@@ -1,6 +1,6 @@
 """Cluster quality on a fixed evaluation sample, the same metric names for every algorithm.
 
-``Evaluator(X, sample_size, seed)`` draws one seeded sample of customers (all of them when fewer than
+``Evaluator(X, sample_size=..., seed=...)`` draws one seeded sample of customers (all of them when fewer than
 ``sample_size``) and scores every labelling on it, so runs and search trials are compared fairly.
 
 Noise (label ``-1``, from DBSCAN and HDBSCAN) is left out of ``silhouette``, ``davies_bouldin`` and
@@ -42,7 +42,7 @@ NEEDS_STABILITY = ("stability", "stability_min")
 
 
 class Evaluator:
-    def __init__(self, X: np.ndarray, sample_size: int = 10_000, seed: int = 0):
+    def __init__(self, X: np.ndarray, *, sample_size: int = 10_000, seed: int = 0):
         self.X = np.asarray(X, dtype=float)
         n = len(self.X)
         if sample_size and n > sample_size:
@@ -68,13 +68,13 @@ class Evaluator:
             self._dist = pairwise_distances(self.X[self.sample].astype(np.float32))
         return self._dist
 
-    def silhouette(self, labels: np.ndarray, on_sample: bool = False) -> float:
+    def silhouette(self, labels: np.ndarray, *, on_sample: bool = False) -> float:
         """Mean silhouette of the non-noise sample points (sklearn's definition, exact); ``labels`` are every
         customer's, or with ``on_sample`` the evaluation sample's only."""
-        values = self.silhouette_values(labels, on_sample)
+        values = self.silhouette_values(labels, on_sample=on_sample)
         return math.nan if values is None else float(values.mean())
 
-    def silhouette_values(self, labels: np.ndarray, on_sample: bool = False) -> np.ndarray | None:
+    def silhouette_values(self, labels: np.ndarray, *, on_sample: bool = False) -> np.ndarray | None:
         """Each non-noise sample point's silhouette (None with fewer than 2 clusters)."""
         lab = np.asarray(labels) if on_sample else np.asarray(labels)[self.sample]
         keep = lab >= 0
@@ -95,7 +95,7 @@ class Evaluator:
         s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
         return np.nan_to_num(s)
 
-    def score(self, labels: np.ndarray, on_sample: bool = False, ci: str = "normal") -> dict[str, float]:
+    def score(self, labels: np.ndarray, *, on_sample: bool = False, ci: str = "normal") -> dict[str, float]:
         """Every metric for a labelling of all customers, or with ``on_sample`` of the evaluation sample only
         (then the shares, noise, Davies-Bouldin and Calinski-Harabasz are the sample's estimates).
 
@@ -122,7 +122,7 @@ class Evaluator:
         }
         if 2 <= k < keep.sum():
             Xk, lk = X[keep], labels[keep]
-            values = self.silhouette_values(labels, on_sample)
+            values = self.silhouette_values(labels, on_sample=on_sample)
             out["silhouette"] = float(values.mean())
             lo, hi = (bootstrap_ci if ci == "bootstrap" else normal_ci)(values)
             out["silhouette_ci_low"], out["silhouette_ci_high"] = lo, hi
@@ -131,13 +131,13 @@ class Evaluator:
         return out
 
 
-def normal_ci(values: np.ndarray, z: float = 1.96) -> tuple[float, float]:
+def normal_ci(values: np.ndarray, *, z: float = 1.96) -> tuple[float, float]:
     """Mean +- z standard errors of ``values``."""
     m, se = float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
     return m - z * se, m + z * se
 
 
-def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values`` (resampled with replacement, seeded)."""
     rng = np.random.default_rng(seed)
     v = values.astype(np.float32)

@@ -92,7 +92,7 @@ def _aggregate(lf: pl.LazyFrame) -> pl.DataFrame:
     return _per_customer(lf, by_runs=False)
 
 
-def aggregate(tx: pl.DataFrame | pl.LazyFrame, as_of: date | None = None) -> pl.DataFrame:
+def aggregate(tx: pl.DataFrame | pl.LazyFrame, *, as_of: date | None = None) -> pl.DataFrame:
     """Per-customer aggregates of the lines before ``as_of`` (every line when None): ``_last``/``_first``
     purchase, ``monetary`` (net), ``_returned``, ``frequency``, ``_latest`` line, ``_lines``, ``_return_lines``."""
     lf = tx.lazy()
@@ -101,7 +101,7 @@ def aggregate(tx: pl.DataFrame | pl.LazyFrame, as_of: date | None = None) -> pl.
     return _aggregate(lf)
 
 
-def table(agg: pl.DataFrame, as_of: date | None = None) -> tuple[pl.DataFrame, date]:
+def table(agg: pl.DataFrame, *, as_of: date | None = None) -> tuple[pl.DataFrame, date]:
     """The customer table (``schema.CUSTOMER_COLUMNS``, sorted by id) from ``aggregate``'s output, and the
     analysis date used (default: the day after the latest line)."""
     if as_of is None:
@@ -131,7 +131,7 @@ def table(agg: pl.DataFrame, as_of: date | None = None) -> tuple[pl.DataFrame, d
     return out, as_of
 
 
-def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
+def rfm(tx: pl.DataFrame | pl.LazyFrame, *, analysis_date: str | date | None = None) -> tuple[pl.DataFrame, date]:
     """Customer table (``schema.CUSTOMER_COLUMNS``), sorted by customer id, and the analysis date used.
 
     Transactions after the analysis date are ignored, so a past date reproduces a past snapshot.
@@ -140,4 +140,4 @@ def rfm(tx: pl.DataFrame | pl.LazyFrame, analysis_date: str | date | None = None
     ``_aggregate``).
     """
     as_of = parse_date(analysis_date)
-    return table(aggregate(tx, as_of), as_of)
+    return table(aggregate(tx, as_of=as_of), as_of=as_of)

@@ -20,7 +20,7 @@ from rfmlab.features._rfm import table as customer_rows
 EVERY = {"week": "1w", "month": "1mo", "quarter": "3mo"}
 
 
-def dates(first: date, last: date, every: str, start: date | None = None, end: date | None = None) -> list[date]:
+def dates(first: date, last: date, *, every: str, start: date | None = None, end: date | None = None) -> list[date]:
     """Snapshot dates: the starts of the periods after the first one (each snapshot sees the log up to the day
     before), from ``start`` (default: the end of the first period) to ``end`` (default: the day after ``last``)."""
     if every not in EVERY:
@@ -76,15 +76,15 @@ def _aggregate(rows: pl.DataFrame, before: datetime) -> pl.DataFrame:
     )
 
 
-def table(rows: pl.DataFrame, repeats: pl.DataFrame | None, as_of: date) -> pl.DataFrame:
+def table(rows: pl.DataFrame, *, repeats: pl.DataFrame | None, as_of: date) -> pl.DataFrame:
     """The customer table as of ``as_of`` (lines before it), as ``pipeline.customer_table`` computes it."""
     before = datetime.combine(as_of, datetime.min.time())
     agg = _aggregate(rows, before)
     if repeats is not None and repeats.height:
         agg = clean_mod.remove_repeats(agg, repeats.filter(pl.col(S.TIMESTAMP) < before))
     agg, _ = clean_mod.nonpositive(agg)
-    return customer_rows(agg, as_of)[0]
+    return customer_rows(agg, as_of=as_of)[0]
 
 
-def tables(rows: pl.DataFrame, repeats: pl.DataFrame | None, when: list[date]) -> dict[date, pl.DataFrame]:
-    return {d: table(rows, repeats, d) for d in when}
+def tables(rows: pl.DataFrame, *, repeats: pl.DataFrame | None, when: list[date]) -> dict[date, pl.DataFrame]:
+    return {d: table(rows, repeats=repeats, as_of=d) for d in when}

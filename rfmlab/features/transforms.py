@@ -41,7 +41,7 @@ def build(steps: list[str] | str) -> Pipeline:
     return Pipeline([(f"{i}_{s}", STEPS[s]()) for i, s in enumerate(steps)])
 
 
-def fit_transform(steps: list[str] | str, X: np.ndarray) -> tuple[Pipeline, np.ndarray]:
+def fit_transform(steps: list[str] | str, *, X: np.ndarray) -> tuple[Pipeline, np.ndarray]:
     pipe = build(steps)
     if "log" in (steps if isinstance(steps, list | tuple) else [steps]):
         _check_nonnegative(X)

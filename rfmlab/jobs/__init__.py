@@ -17,15 +17,15 @@ from rfmlab.jobs.context import algorithm_params
 __all__ = ["algorithm_params", "run"]
 
 
-def run(cfg: dict, config_yaml: str) -> dict:
+def run(cfg: dict, *, config_yaml: str) -> dict:
     """Run one experiment (a single fit or a search); returns ids, metrics and the run link."""
     mode = (cfg.get("search") or {}).get("name", "none")
     if mode == "optuna":
         from rfmlab.jobs import search
 
-        return search.run(cfg, config_yaml)
+        return search.run(cfg, config_yaml=config_yaml)
     if mode != "none":
         raise ConfigError(f"search={mode!r} is not a search mode; use search=none or search=optuna")
     from rfmlab.jobs import single
 
-    return single.run(cfg, config_yaml)
+    return single.run(cfg, config_yaml=config_yaml)

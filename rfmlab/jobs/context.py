@@ -27,7 +27,7 @@ def max_exact(cfg: dict) -> int | None:
     return None if value is None else int(value)
 
 
-def search_space(cfg: dict, prep: pipeline.Prepared) -> dict:
+def search_space(cfg: dict, *, prep: pipeline.Prepared) -> dict:
     """The algorithm's search space with data-derived bounds taken from the customers it is fitted on (the
     sample above ``max_exact``: DBSCAN's eps depends on how dense the fitted points are)."""
     from rfmlab import cluster, search
@@ -36,10 +36,12 @@ def search_space(cfg: dict, prep: pipeline.Prepared) -> dict:
     if limit is not None and len(X) > limit:
         X = X[cluster.sample_rows(len(X), limit, int(cfg.get("seed", 0)))]
     share = float((cfg.get("search") or {}).get("min_cluster_share") or 0.0)
-    return search.resolve_space(cfg["algorithm"]["name"], cfg["algorithm"].get("search_space") or {}, X, share)
+    return search.resolve_space(
+        cfg["algorithm"]["name"], space=cfg["algorithm"].get("search_space") or {}, X=X, min_share=share
+    )
 
 
-def run_name(cfg: dict, prefix: str = "") -> str:
+def run_name(cfg: dict, *, prefix: str = "") -> str:
     return cfg["tracking"].get("run_name") or f"{prefix}{cfg['algorithm']['name']}-{cfg['features']['name']}"
 
 
@@ -96,7 +98,7 @@ def naming_config(segments_cfg: dict | None) -> dict | None:
     return scheme_config(naming, "segments.naming")
 
 
-def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
+def prepare(cfg: dict, *, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
     """``pipeline.prepare`` with each stage's output logged into ``handle``'s run as soon as it exists."""
 
     def on_stage(name: str, out) -> None:
@@ -113,7 +115,7 @@ def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -
             return
         if name == "load":
             handle.log_params({"data.digest": out["digest"], "data.date_format": out.get("date_format") or "native"})
-            handle.log_input(out["head"], cfg["dataset"]["name"], _source(cfg["dataset"]), out["digest"])
+            handle.log_input(out["head"], cfg["dataset"]["name"], source=_source(cfg["dataset"]), digest=out["digest"])
         elif name == "clean":
             console.cleaning_report(out)
             handle.log_dict(out.to_dict(), "data/cleaning_report.json")
@@ -121,9 +123,9 @@ def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -
 
     prep = pipeline.prepare(
         cfg["dataset"],
-        cfg["features"],
-        int(cfg["evaluation"]["sample_size"]),
-        int(cfg.get("seed", 0)),
+        feats=cfg["features"],
+        sample_size=int(cfg["evaluation"]["sample_size"]),
+        seed=int(cfg.get("seed", 0)),
         stage=(lambda name: contextlib.nullcontext()) if quiet else console.stage,
         on_stage=on_stage,
         segments_cfg=cfg.get("segments"),
@@ -136,7 +138,7 @@ def prepare(cfg: dict, handle: tracking.RunHandle | None, quiet: bool = False) -
     return prep
 
 
-def banner(cfg: dict, uri: str) -> None:
+def banner(cfg: dict, *, uri: str) -> None:
     console.console.print(
         f"[bold]rfmlab[/] {cfg['dataset']['name']} · {cfg['features']['name']} · {cfg['algorithm']['name']} "
         f"· search={cfg.get('search', {}).get('name', 'none')} [dim]→ experiment '{experiment(cfg)}' in {uri}[/]"
@@ -159,7 +161,7 @@ def _stability_row(fit: pipeline.Fit) -> dict:
     return {"cluster stability": shown + noise}
 
 
-def summary(cfg, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str, extra_rows=None) -> dict:
+def summary(cfg, *, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str, extra_rows=None) -> dict:
     """Print the run's summary table with its links; returns ids, metrics and the run link."""
     link = tracking.run_url(tracking.ui_url(cfg["tracking"], handle.uri), handle.experiment_id, handle.run_id)
     rows = {
@@ -173,9 +175,9 @@ def summary(cfg, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str,
     keys = ("n_clusters", "silhouette", "stability", "stability_min", "davies_bouldin", "calinski_harabasz")
     console.summary(
         title,
-        {**rows, **_stability_row(fit)},
-        {k: fit.metrics[k] for k in (*keys, "noise_fraction") if k in fit.metrics},
-        [
+        rows={**rows, **_stability_row(fit)},
+        metrics={k: fit.metrics[k] for k in (*keys, "noise_fraction") if k in fit.metrics},
+        footer=[
             f"[bold]run[/] {handle.run_id} in experiment '{handle.experiment_name}'",
             f"[bold]open the UI[/]  {tracking.ui_hint(handle.uri)}",
             f"[bold]this run[/]     {link}",

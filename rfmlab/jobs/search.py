@@ -36,9 +36,9 @@ def _open(cfg: dict, spec: search.SearchSpec, uri: str):
     None here); the others wait for it and log under it."""
     if not (spec.resume or spec.study_name):
         return None, None, None, True, None
-    prep = context.prepare(cfg, None)
-    space = context.search_space(cfg, prep)
-    study, created = studies.open_study(cfg, spec, space)
+    prep = context.prepare(cfg, handle=None)
+    space = context.search_space(cfg, prep=prep)
+    study, created = studies.open_study(cfg, spec=spec, space=space)
     parent = study.user_attrs.get(studies.PARENT_ATTR)
     if parent and tracking.run_exists(uri, parent):
         return prep, space, study, created, parent
@@ -77,15 +77,18 @@ def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
     uri = handle.uri
     shares = _shares(spec, studies.finished(study))
     writer = child_runs.ChildRunWriter()
-    logger = trials.TrialLogger(uri, handle.experiment_id, handle.run_id, tags, writer)
+    logger = trials.TrialLogger(
+        uri, experiment_id=handle.experiment_id, parent_run_id=handle.run_id, tags=tags, writer=writer
+    )
     ctx = multiprocessing.get_context("spawn")
     workers = []
     for w in range(1, spec.n_workers):
-        args = (cfg, study.study_name, handle.run_id, handle.experiment_id, uri, w, shares[w])
-        workers.append(ctx.Process(target=trials.worker_main, args=args, daemon=True))
+        kwargs = dict(study_name=study.study_name, parent_run_id=handle.run_id, experiment_id=handle.experiment_id,
+                      uri=uri, worker=w, share=shares[w])  # fmt: skip
+        workers.append(ctx.Process(target=trials.worker_main, args=(cfg,), kwargs=kwargs, daemon=True))
         workers[-1].start()
     grid_total = search.grid_size(space, spec.grid_points) if spec.sampler == "grid" else None
-    progress = trials.Progress(spec, study, min(spec.n_trials, grid_total) if grid_total else None)
+    progress = trials.Progress(spec, study=study, total=min(spec.n_trials, grid_total) if grid_total else None)
     try:
         with progress.bar:
             trials.optimize(cfg, prep, spec, space, study, logger, progress, share=shares[0] if workers else None)
@@ -101,7 +104,10 @@ def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
         writer.close()
     if writer.errors:
         console.error(f"{len(writer.errors)} trial run(s) could not be logged at once: {writer.errors[0]}")
-    backfilled = trials.backfill_children(study, trials.TrialLogger(uri, handle.experiment_id, handle.run_id, tags))
+    backfilled = trials.backfill_children(
+        study,
+        logger=trials.TrialLogger(uri, experiment_id=handle.experiment_id, parent_run_id=handle.run_id, tags=tags),
+    )
     if backfilled:
         console.console.print(f"  wrote {backfilled} child run(s) for trials finished without one")
     bad = [p.exitcode for p in workers if p.exitcode not in (0, None)]
@@ -113,7 +119,7 @@ def _run_trials(cfg, prep, spec, space, study, handle, tags) -> float:
 def _best_or_refuse(study, spec, counts: dict):
     from collections import Counter
 
-    best = studies.best_trial(study, spec)
+    best = studies.best_trial(study, spec=spec)
     if best is not None:
         return best
     reasons = Counter(
@@ -146,14 +152,14 @@ def _log_front(handle, study, spec) -> str:
     tagged ``optuna.pareto_front`` (the chosen one ``rfmlab.chosen``), and the choice with its reason."""
     import polars as pl
 
-    best, reason = studies.choose_from_front(study, spec)
+    best, reason = studies.choose_from_front(study, spec=spec)
     front = studies.pareto_front(study)
     rows = [
         {"trial": t.number, **{f"param.{k}": str(v) for k, v in t.params.items()},
          **dict(zip(spec.names, t.values, strict=True)), "chosen": t.number == best.number}
         for t in front
     ]  # fmt: skip
-    tracking.log_table(handle, {"pareto_front.csv": pl.DataFrame(rows)}, "search")
+    tracking.log_table(handle, {"pareto_front.csv": pl.DataFrame(rows)}, path="search")
     handle.log_metrics({"pareto_front_size": len(front)})
     handle.set_tags({"search.selection": reason, "search.select.rule": spec.select.rule})
     on_front = {t.number for t in front}
@@ -168,25 +174,33 @@ def _log_front(handle, study, spec) -> str:
     return reason
 
 
-def run(cfg: dict, config_yaml: str) -> dict:
+def run(cfg: dict, *, config_yaml: str) -> dict:
     spec = search.SearchSpec.from_dict(cfg["search"])
     uri = tracking.store_uri(cfg["tracking"].get("uri"))
     algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
-    context.banner(cfg, uri)
+    context.banner(cfg, uri=uri)
     prep, space, study, created, parent_id = _open(cfg, spec, uri)
     tags = {**context.tags(cfg), "rfmlab.search": "optuna"}
-    with tracking.start_run(uri, context.experiment(cfg), context.run_name(cfg, "search-"), tags, parent_id) as handle:
+    with tracking.start_run(
+        uri,
+        experiment=context.experiment(cfg),
+        run_name=context.run_name(cfg, prefix="search-"),
+        tags=tags,
+        run_id=parent_id,
+    ) as handle:
         if study is not None and parent_id is None:  # the processes waiting in studies.wait_parent go on
             study.set_user_attr(studies.PARENT_ATTR, handle.run_id)
         fixed = {"algorithm.fixed_params": str(context.algorithm_params(cfg))}
         handle.log_params({**_params_with_effective(cfg), **fixed}, only_new=True)
         handle.log_text(config_yaml, "config/config.yaml")
         if prep is not None:
-            handle.log_params({"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, True)
+            handle.log_params(
+                {"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, only_new=True
+            )
         else:
-            prep = context.prepare(cfg, handle)
-            space = context.search_space(cfg, prep)  # once: DBSCAN's eps range costs a k-NN pass
-            study, created = studies.open_study(cfg, spec, space)
+            prep = context.prepare(cfg, handle=handle)
+            space = context.search_space(cfg, prep=prep)  # once: DBSCAN's eps range costs a k-NN pass
+            study, created = studies.open_study(cfg, spec=spec, space=space)
         _log_study(handle, spec, study, space)
         if not created:
             console.console.print(
@@ -200,25 +214,31 @@ def run(cfg: dict, config_yaml: str) -> dict:
         best = _best_or_refuse(study, spec, counts)
         selection = _log_front(handle, study, spec) if spec.multi else None
         params = _log_best(handle, cfg, best)
-        fit = pipeline.fit(prep, algo, params, seed, console.stage, context.max_exact(cfg))
+        fit = pipeline.fit(
+            prep, algorithm=algo, params=params, seed=seed, stage=console.stage, max_exact=context.max_exact(cfg)
+        )
         handle.log_params(fit.fit_params, only_new=True)
         plots_on = (cfg.get("plots") or {}).get("enabled", True)
-        picks = search_artifacts.log_k_report(handle, prep, algo, params, space, spec, seed, plots_on)
+        picks = search_artifacts.log_k_report(
+            handle, prep=prep, algo=algo, params=params, space=space, spec=spec, seed=seed, figure=plots_on
+        )
         with console.stage("log to MLflow"):
             handle.log_metrics({f"best_{n}": v for n, v in zip(spec.names, best.values, strict=True)})
-            artifacts.log_fit(handle, fit, cfg, prep)
-            artifacts.log_segmenter(handle, fit, prep, cfg)
+            artifacts.log_fit(handle, fit=fit, cfg=cfg, prep=prep)
+            artifacts.log_segmenter(handle, fit=fit, prep=prep, cfg=cfg)
             if plots_on:
-                search_artifacts.log_search_plots(handle, study, spec, algo, prep, space, best, params)
+                search_artifacts.log_search_plots(
+                    handle, study=study, spec=spec, algo=algo, prep=prep, space=space, best=best, params=params
+                )
             story = {"counts": counts, "best": best, "objectives": spec.names, "seconds": seconds}
             story.update(selection=selection, picks=picks)
-            handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep, fit, story)})
+            handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep=prep, fit=fit, search=story)})
 
-    search_artifacts.best_table(study, spec, counts, best, seconds, selection)
+    search_artifacts.best_table(study, spec=spec, counts=counts, best=best, seconds=seconds, selection=selection)
     if picks:
-        search_artifacts.k_table(picks, int(params["n_clusters"]))
+        search_artifacts.k_table(picks, chosen=int(params["n_clusters"]))
     return {
-        **context.summary(cfg, prep, fit, handle, "rfmlab search (best trial refitted)"),
+        **context.summary(cfg, prep=prep, fit=fit, handle=handle, title="rfmlab search (best trial refitted)"),
         "study_name": study.study_name,
         "best_params": best.params,
         "counts": counts,

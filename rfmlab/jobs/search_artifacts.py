@@ -11,7 +11,7 @@ from rfmlab import evaluate, search
 from rfmlab.report import console
 
 
-def best_table(study, spec, counts: dict, best, seconds: float, selection: str | None = None) -> None:
+def best_table(study, *, spec, counts: dict, best, seconds: float, selection: str | None = None) -> None:
     from rich.table import Table
 
     t = Table(title="best trial" if not spec.multi else "chosen trial", title_justify="left")
@@ -29,9 +29,9 @@ def best_table(study, spec, counts: dict, best, seconds: float, selection: str |
     )
     console.console.print(t)
     if spec.multi:
-        front_table(study, spec, best)
+        front_table(study, spec=spec, chosen=best)
         console.console.print(f"  chosen by search.select ({spec.select.rule}): {selection}", soft_wrap=True)
-    close = indistinguishable(study, best)
+    close = indistinguishable(study, best=best)
     if "silhouette" not in spec.names:
         return
     if close:
@@ -43,7 +43,7 @@ def best_table(study, spec, counts: dict, best, seconds: float, selection: str |
         )
 
 
-def indistinguishable(study, best) -> list[tuple[int, str, float]]:
+def indistinguishable(study, *, best) -> list[tuple[int, str, float]]:
     """Completed trials with other parameters whose silhouette lies within the best trial's 95% interval
     (``silhouette_ci_low``..``_high``), best first: on this evaluation sample they cannot be told apart."""
     m = best.user_attrs.get("metrics") or {}
@@ -70,7 +70,7 @@ def _params(params: dict) -> str:
     return ", ".join(f"{k}={console.fmt(v)}" for k, v in params.items())
 
 
-def front_table(study, spec, chosen) -> None:
+def front_table(study, *, spec, chosen) -> None:
     """The Pareto front on the console, best first by the first objective; the chosen trial marked."""
     from rich.table import Table
 
@@ -109,7 +109,7 @@ def per_k(study) -> dict[int, tuple[float, float]]:
     return out
 
 
-def log_elbow(handle, study, best) -> None:
+def log_elbow(handle, *, study, best) -> None:
     from rfmlab.report import figures, figures_search
 
     by_k = per_k(study)
@@ -119,7 +119,13 @@ def log_elbow(handle, study, best) -> None:
     inertia = [by_k[k][0] for k in ks]
     sil = [by_k[k][1] if by_k[k][1] != -math.inf else np.nan for k in ks]
     kn = evaluate.elbow_knee(ks, inertia)
-    fig = figures_search.elbow(ks, inertia, sil, ks[kn] if kn is not None else None, best.params["n_clusters"])
+    fig = figures_search.elbow(
+        ks,
+        inertia=inertia,
+        silhouette=sil,
+        knee_k=ks[kn] if kn is not None else None,
+        chosen_k=best.params["n_clusters"],
+    )
     handle.log_figure(fig, "search/elbow.png")
     figures.close(fig)
     handle.log_dict(
@@ -133,11 +139,11 @@ def log_elbow(handle, study, best) -> None:
     )
 
 
-def log_search_plots(handle, study, spec, algo, prep, space, best, params) -> None:
+def log_search_plots(handle, *, study, spec, algo, prep, space, best, params) -> None:
     from rfmlab.report import figures, figures_search
 
     for name, (fig, html) in figures_search.optuna_figures(
-        study, list(space), spec.names if spec.multi else None
+        study, params=list(space), objectives=spec.names if spec.multi else None
     ).items():
         if fig is not None:
             handle.log_figure(fig, f"search/{name}.png")
@@ -145,15 +151,15 @@ def log_search_plots(handle, study, spec, algo, prep, space, best, params) -> No
         if html is not None:
             handle.log_text(html, f"search/{name}.html")
     if "n_clusters" in space:
-        log_elbow(handle, study, best)
+        log_elbow(handle, study=study, best=best)
     if algo == "dbscan" and "eps" in best.params:
         k = max(int(params.get("min_samples") or 5) - 1, 1)
-        fig = figures_search.k_distance(search.k_distance(prep.X, k), float(best.params["eps"]), k)
+        fig = figures_search.k_distance(search.k_distance(prep.X, k), float(best.params["eps"]), k=k)
         handle.log_figure(fig, "search/k_distance.png")
         figures.close(fig)
 
 
-def log_k_report(handle, prep, algo: str, params: dict, space: dict, spec, seed: int, figure: bool = True):
+def log_k_report(handle, *, prep, algo: str, params: dict, space: dict, spec, seed: int, figure: bool = True):
     """The number-of-clusters report (``rfmlab.nclusters``) for every k of the space, on the stability sample:
     ``search/n_clusters.csv`` and ``.png``, each criterion's pick as metric ``k_pick_<criterion>``, and the picks
     returned for ``k_table``; None when the search has no integer ``n_clusters`` or the report is off."""
@@ -168,19 +174,19 @@ def log_k_report(handle, prep, algo: str, params: dict, space: dict, spec, seed:
     X = prep.X[ev.sample[ev.stability_rows(rep.sample_size)]]
     stab = evaluate.StabilitySpec(n_resamples=rep.n_resamples, method=prep.stability.method)
     with console.stage(f"number-of-clusters report (k={ks[0]}-{ks[-1]}, {len(X):,} customers)"):
-        table = evaluate.k_table(X, algo, params, ks, seed, stab, rep.gap_refs)
+        table = evaluate.k_table(X, algorithm=algo, params=params, ks=ks, seed=seed, spec=stab, n_refs=rep.gap_refs)
     chosen = int(params["n_clusters"])
     picks = evaluate.k_picks(table)
     handle.log_text(table.write_csv(), "search/n_clusters.csv")
     handle.log_metrics({f"k_pick_{name}": k for name, k in picks.items() if k is not None})
     if figure:
-        fig = figures_search.n_clusters_report(table, picks, chosen)
+        fig = figures_search.n_clusters_report(table, picks=picks, chosen_k=chosen)
         handle.log_figure(fig, "search/n_clusters.png")
         figures.close(fig)
     return picks
 
 
-def k_table(picks: dict, chosen: int) -> None:
+def k_table(picks: dict, *, chosen: int) -> None:
     from rich.table import Table
 
     from rfmlab import evaluate

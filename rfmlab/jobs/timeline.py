@@ -19,7 +19,7 @@ FEATURES = ("recency", "frequency", "monetary")
 HEATMAPS = 24  # transition heatmaps drawn: the latest steps (every matrix is logged as CSV)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrackSpec:
     dataset: dict  # layout and cleaning of the log (the model's, or --dataset's)
     input: str
@@ -39,11 +39,11 @@ def _ms(d: date) -> int:
     return int(datetime.combine(d, datetime.min.time()).timestamp() * 1000)
 
 
-def snapshot_tables(spec: TrackSpec, on_stage=lambda n, o: None) -> tuple[dict[date, pl.DataFrame], object]:
+def snapshot_tables(spec: TrackSpec, *, on_stage=lambda n, o: None) -> tuple[dict[date, pl.DataFrame], object]:
     """The customer table at each snapshot date, from one cleaning pass over the log."""
     ds = load.DatasetSpec.from_dict({**{k: v for k, v in spec.dataset.items() if k != "synthetic"},
                                      "path": spec.input, "download": {}, "synthetic": {}})  # fmt: skip
-    log = pipeline.clean_log(ds, console.stage, on_stage)
+    log = pipeline.clean_log(ds, stage=console.stage, on_stage=on_stage)
     with console.stage("fold the kept lines"):
         rows = snapshots.fold(log.kept)
     if rows.height == 0:
@@ -51,13 +51,13 @@ def snapshot_tables(spec: TrackSpec, on_stage=lambda n, o: None) -> tuple[dict[d
 
         raise DataError(f"no line of {spec.input} is left after cleaning; check --dataset and the file")
     days = rows[snapshots.DAY]
-    when = snapshots.dates(days.min(), days.max(), spec.every, spec.start, spec.end)
+    when = snapshots.dates(days.min(), days.max(), every=spec.every, start=spec.start, end=spec.end)
     with console.stage(f"{len(when)} snapshots ({spec.every})"):
-        tables = {d: snapshots.table(rows, log.repeats, d) for d in when}
+        tables = {d: snapshots.table(rows, repeats=log.repeats, as_of=d) for d in when}
     return {d: t for d, t in tables.items() if t.height}, log
 
 
-def log_shares(handle, segmented: dict[date, pl.DataFrame]) -> pl.DataFrame:
+def log_shares(handle, *, segmented: dict[date, pl.DataFrame]) -> pl.DataFrame:
     """Segment counts and shares per snapshot as stepped metrics; returns the counts table."""
     counts = pl.concat([df.group_by("segment").len().select(pl.lit(d).alias("snapshot"), "segment",
                                                                pl.col("len").alias("customers"))
@@ -73,7 +73,7 @@ def log_shares(handle, segmented: dict[date, pl.DataFrame]) -> pl.DataFrame:
     return counts
 
 
-def drift(tables: dict[date, pl.DataFrame], reference: dict, threshold: float) -> pl.DataFrame:
+def drift(tables: dict[date, pl.DataFrame], *, reference: dict, threshold: float) -> pl.DataFrame:
     """PSI of each feature at each snapshot against ``reference`` (feature -> ``evaluate.reference``)."""
     out = [
         {"snapshot": d, "feature": f, "psi": evaluate.psi(reference[f], t[f].to_numpy())}
@@ -84,7 +84,7 @@ def drift(tables: dict[date, pl.DataFrame], reference: dict, threshold: float) -
     return pl.DataFrame(out, schema={"snapshot": pl.Date, "feature": pl.String, "psi": pl.Float64})
 
 
-def summary(segmented, matrices, acts: pl.DataFrame, psi: pl.DataFrame, threshold: float, source: str) -> str:
+def summary(segmented, *, matrices, acts: pl.DataFrame, psi: pl.DataFrame, threshold: float, source: str) -> str:
     """The run's markdown description: the snapshots, the biggest movements, what feeds At Risk, how steady
     Champions are, drift."""
     snaps = list(segmented)
@@ -115,18 +115,20 @@ def summary(segmented, matrices, acts: pl.DataFrame, psi: pl.DataFrame, threshol
     return "\n".join(lines)
 
 
-def run(spec: TrackSpec, segment, reference: dict | None, tags: dict, uri: str, source: str) -> dict:
+def run(spec: TrackSpec, *, segment, reference: dict | None, tags: dict, uri: str, source: str) -> dict:
     """Snapshots -> segments (``segment(table) -> customer_id, segment``) -> one MLflow run with stepped
     shares, transition matrices, Sankey, paths, activity and PSI drift (against ``reference``, or the first
     snapshot without a model). Returns the run id, link and what was computed."""
-    with tracking.start_run(uri, spec.experiment, f"track-{spec.every}", {**tags, "rfmlab.track": spec.every}) as h:
+    with tracking.start_run(
+        uri, experiment=spec.experiment, run_name=f"track-{spec.every}", tags={**tags, "rfmlab.track": spec.every}
+    ) as h:
         h.log_params({"input": spec.input, "every": spec.every, "start": str(spec.start), "end": str(spec.end),
                       "psi_threshold": spec.psi_threshold, "dataset.name": spec.dataset.get("name")})  # fmt: skip
         tables, log = snapshot_tables(spec)
         h.log_dict(log.report.to_dict(), "data/cleaning_report.json")
         with console.stage("segments per snapshot"):
             segmented = {d: segment(t) for d, t in tables.items()}
-        counts = log_shares(h, segmented)
+        counts = log_shares(h, segmented=segmented)
         snaps = list(segmented)
         pairs = zip(snaps, snaps[1:], strict=False)
         matrices = {(a, b): timeline.transitions(segmented[a], segmented[b]) for a, b in pairs}
@@ -134,7 +136,7 @@ def run(spec: TrackSpec, segment, reference: dict | None, tags: dict, uri: str, 
         h.log_series([(k, float(v), i, _ms(d)) for i, r in enumerate(acts.iter_rows(named=True)) for k, v in r.items()
                       if k != "snapshot" for d in [r["snapshot"]]])  # fmt: skip
         ref = reference or {f: evaluate.reference(tables[snaps[0]][f].to_numpy()) for f in FEATURES}
-        psi = drift(tables, ref, spec.psi_threshold)
+        psi = drift(tables, reference=ref, threshold=spec.psi_threshold)
         h.log_series([(f"psi.{f}", p, snaps.index(d), _ms(d)) for d, f, p in psi.iter_rows()])
         _log_artifacts(h, segmented, counts, matrices, acts, psi, spec.psi_threshold)
         high = psi.filter(pl.col("psi") > spec.psi_threshold)
@@ -142,7 +144,7 @@ def run(spec: TrackSpec, segment, reference: dict | None, tags: dict, uri: str, 
             worst = high.sort("psi").row(-1, named=True)
             console.console.print(f"  [yellow]drift: {high.height} PSI above {spec.psi_threshold}[/] (largest "
                                   f"{worst['feature']} {worst['psi']:.2f} at {worst['snapshot']})")  # fmt: skip
-        text = summary(segmented, matrices, acts, psi, spec.psi_threshold, source)
+        text = summary(segmented, matrices=matrices, acts=acts, psi=psi, threshold=spec.psi_threshold, source=source)
         h.set_tags({"mlflow.note.content": text, "rfmlab.drift": str(bool(high.height)).lower()})
     link = tracking.run_url(tracking.ui_url({}, uri), h.experiment_id, h.run_id)
     return {"run_id": h.run_id, "url": link, "snapshots": snaps, "matrices": matrices, "psi": psi, "text": text}
@@ -155,10 +157,10 @@ def _log_artifacts(h, segmented, counts, matrices, acts, psi, threshold) -> None
     path = timeline.paths(segmented)
     frames = {"paths.parquet": path, "segment_counts.csv": counts, "activity.csv": acts, "psi.csv": psi}
     frames |= {f"transitions/{a}_to_{b}.csv": m for (a, b), m in matrices.items()}
-    tracking.log_table(h, frames, "tables")
+    tracking.log_table(h, frames, path="tables")
     figs = {"plots/segment_shares.png": pm.shares(counts), "plots/sankey.png": pm.alluvial(path)}
     if psi.height:
-        figs["plots/psi.png"] = pm.psi_lines(psi, threshold)
+        figs["plots/psi.png"] = pm.psi_lines(psi, threshold=threshold)
     for (a, b), m in list(matrices.items())[-HEATMAPS:]:  # one per step (the latest ones when there are many)
         figs[f"plots/transitions/{a}_to_{b}.png"] = pm.transition_heatmap(m, f"From {a} to {b}")
     for name, fig in figs.items():

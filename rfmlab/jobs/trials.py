@@ -19,15 +19,15 @@ class TrialLogger:
     An Optuna callback: it runs once the study has recorded the trial's final state, so a process killed
     mid-trial leaves no child run for a trial that never finished (that trial is failed on the next open)."""
 
-    def __init__(self, uri: str, experiment_id: str, parent_run_id: str, tags: dict, writer=None):
+    def __init__(self, uri: str, *, experiment_id: str, parent_run_id: str, tags: dict, writer=None):
         self.uri, self.experiment_id, self.parent = uri, experiment_id, parent_run_id
         self.tags = {**tags, "rfmlab.worker": studies.worker_id()}
         self.write = writer.submit if writer is not None else child_runs.log_child_run
 
     def __call__(self, study, trial) -> None:
-        self.log(record_of(trial), trial)
+        self.log(record_of(trial), trial=trial)
 
-    def log(self, rec: search.TrialRecord, trial=None) -> None:
+    def log(self, rec: search.TrialRecord, *, trial=None) -> None:
         state_tags = {
             "optuna.trial_number": str(rec.number),
             "optuna.state": rec.state,
@@ -69,7 +69,9 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
         return
     algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
     params = context.algorithm_params(cfg)
-    objective = search.Objective(prep, algo, params, space, spec, seed, None, context.max_exact(cfg))
+    objective = search.Objective(
+        prep, algorithm=algo, base_params=params, space=space, spec=spec, seed=seed, max_exact=context.max_exact(cfg)
+    )
     callbacks = [on_trial, StopAt(spec.n_trials)]
     if progress is not None:
         callbacks.append(progress)
@@ -79,14 +81,18 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
     study.optimize(objective, n_trials=remaining, timeout=spec.timeout, callbacks=callbacks, catch=(search.FitFailed,))
 
 
-def worker_main(cfg: dict, study_name: str, parent_run_id: str, experiment_id: str, uri: str, worker: int, share: int):
+def worker_main(
+    cfg: dict, *, study_name: str, parent_run_id: str, experiment_id: str, uri: str, worker: int, share: int
+):
     """A spawned worker process: same data, same study, its own sampler seed."""
     spec = search.SearchSpec.from_dict(cfg["search"])
-    prep = context.prepare(cfg, None, quiet=True)
-    space = context.search_space(cfg, prep)
-    study, _ = studies.open_study(cfg, spec, space, worker=worker, name=study_name)
+    prep = context.prepare(cfg, handle=None, quiet=True)
+    space = context.search_space(cfg, prep=prep)
+    study, _ = studies.open_study(cfg, spec=spec, space=space, worker=worker, name=study_name)
     with child_runs.ChildRunWriter() as writer:
-        logger = TrialLogger(uri, experiment_id, parent_run_id, context.tags(cfg), writer)
+        logger = TrialLogger(
+            uri, experiment_id=experiment_id, parent_run_id=parent_run_id, tags=context.tags(cfg), writer=writer
+        )
         optimize(cfg, prep, spec, space, study, logger, share=share)
 
 
@@ -104,7 +110,7 @@ class StopAt:
 class Progress:
     """rich progress bar over the study's finished trials (all workers), with the best value so far."""
 
-    def __init__(self, spec, study, total: int | None = None):
+    def __init__(self, spec, *, study, total: int | None = None):
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as Bar
 
@@ -143,11 +149,17 @@ def record_of(t) -> search.TrialRecord:
     reason = t.user_attrs.get("prune_reason") or t.user_attrs.get("fail_reason")
     seconds = t.duration.total_seconds() if t.duration else 0.0
     return search.TrialRecord(
-        t.number, t.params, metrics, t.state.name, reason, t.user_attrs.get("duplicate_of"), seconds
+        number=t.number,
+        params=t.params,
+        metrics=metrics,
+        state=t.state.name,
+        reason=reason,
+        duplicate_of=t.user_attrs.get("duplicate_of"),
+        seconds=seconds,
     )
 
 
-def backfill_children(study, logger: TrialLogger, grace_s: float = 60.0) -> int:
+def backfill_children(study, *, logger: TrialLogger, grace_s: float = 60.0) -> int:
     """Write a child run for every finished trial that has none: this process's lost writes, and the trials of
     processes that died (a trial records its ``worker``). A live process sharing the study writes its own, so
     its trials are left to it (on another host, for ``grace_s`` after the trial finished)."""
@@ -166,7 +178,7 @@ def backfill_children(study, logger: TrialLogger, grace_s: float = 60.0) -> int:
             continue  # its live process writes it
         if worker != mine and not studies.claim(study, f"child-{t.number}"):
             continue  # another process that outlived the dead one writes it
-        logger.log(record_of(t), t)
+        logger.log(record_of(t), trial=t)
         written += 1
     return written
 

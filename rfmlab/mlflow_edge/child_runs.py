@@ -13,7 +13,7 @@ from rfmlab.mlflow_edge.tracking import _base_tags, _mlflow
 _CHILD_CLIENTS: dict[str, object] = {}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ChildRun:
     """One finished trial's child run: everything the store needs, written in one go."""
 
@@ -45,12 +45,22 @@ def _client(uri: str):
     return _CHILD_CLIENTS.get(uri) or _CHILD_CLIENTS.setdefault(uri, _mlflow().MlflowClient(uri))
 
 
-def log_child_run(uri, experiment_id, parent_run_id, name, params, metrics, tags, failed=False, **times) -> str:
+def log_child_run(uri, *, experiment_id, parent_run_id, name, params, metrics, tags, failed=False, **times) -> str:
     """One nested run through MLflow's public client (create, one batch, terminate): about 20 ms on SQLite,
     one HTTP round trip each on a tracking server."""
     from mlflow.entities import Metric, Param
 
-    run = ChildRun(uri, experiment_id, parent_run_id, name, params, metrics, tags, failed, **times)
+    run = ChildRun(
+        uri=uri,
+        experiment_id=experiment_id,
+        parent_run_id=parent_run_id,
+        name=name,
+        params=params,
+        metrics=metrics,
+        tags=tags,
+        failed=failed,
+        **times,
+    )
     client = _client(uri)
     info = client.create_run(experiment_id, start_time=run.start_ms, run_name=name, tags=run.all_tags()).info
     client.log_batch(
@@ -81,13 +91,13 @@ def log_child_runs(runs: list[ChildRun]) -> list[str]:
 def _log_one(r: ChildRun) -> str:
     return log_child_run(
         r.uri,
-        r.experiment_id,
-        r.parent_run_id,
-        r.name,
-        r.params,
-        r.metrics,
-        r.tags,
-        r.failed,
+        experiment_id=r.experiment_id,
+        parent_run_id=r.parent_run_id,
+        name=r.name,
+        params=r.params,
+        metrics=r.metrics,
+        tags=r.tags,
+        failed=r.failed,
         start_ms=r.start_ms,
         end_ms=r.end_ms,
     )

@@ -67,7 +67,7 @@ def _log_columns(dataset: dict) -> list[str]:
     return names
 
 
-def signature(segmenter: Segmenter, example, output):
+def signature(segmenter: Segmenter, *, example, output):
     """Every input column optional: a customer table or a log in the training layout both validate."""
     from mlflow.models import ModelSignature
     from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
@@ -89,7 +89,7 @@ def signature(segmenter: Segmenter, example, output):
     return ModelSignature(Schema(cols), out, ParamSchema([ParamSpec("as_of", "string", "")]))
 
 
-def log_model(segmenter: Segmenter, example: pl.DataFrame) -> str:
+def log_model(segmenter: Segmenter, *, example: pl.DataFrame) -> str:
     """Log the model into the active run as ``model`` (MLflow 3 ``name=``); returns its model URI."""
     example_pd = example.select("customer_id", *[c for c in FEATURE_COLUMNS if c in example.columns]).to_pandas()
     output = segmenter.score(example).to_pandas()
@@ -106,7 +106,7 @@ def log_model(segmenter: Segmenter, example: pl.DataFrame) -> str:
             name="model",
             python_model=str(Path(__file__).with_name("model_code.py")),
             artifacts={"segmenter": str(path)},
-            signature=signature(segmenter, example_pd, output),
+            signature=signature(segmenter, example=example_pd, output=output),
             input_example=example_pd,
             code_paths=[str(Path(rfmlab.__file__).parent)],
             pip_requirements=[f"{d}=={version(d)}" for d in deps],

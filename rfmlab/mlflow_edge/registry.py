@@ -12,6 +12,7 @@ PROMOTED_METRICS = ("silhouette", "davies_bouldin", "calinski_harabasz", "n_clus
 
 def promote(
     uri: str,
+    *,
     run_id: str | None = None,
     experiment: str | None = None,
     metric: str | None = None,

@@ -15,7 +15,7 @@ from rfmlab.mlflow_edge.tracking import _mlflow
 TIMINGS = ("search_seconds", "trial_seconds")  # wall times: never identical, not compared
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Record:
     run_id: str
     config: dict
@@ -42,10 +42,16 @@ def record(uri: str, run_id: str) -> Record:
     cfg = yaml.safe_load(text)
     tags = run.data.tags
     digest = run.data.params.get("data.digest")
-    return Record(run_id, cfg, digest, tags.get("rfmlab.version"), tags.get("mlflow.source.git.commit"))
+    return Record(
+        run_id=run_id,
+        config=cfg,
+        digest=digest,
+        version=tags.get("rfmlab.version"),
+        commit=tags.get("mlflow.source.git.commit"),
+    )
 
 
-def config_for_rerun(rec: Record, uri: str) -> dict:
+def config_for_rerun(rec: Record, *, uri: str) -> dict:
     """The recorded config, into ``uri``, tagged as a re-run; a search starts a study of its own (a recorded
     ``search.study_name`` would resume the original study instead of repeating it)."""
     cfg = {**rec.config, "tracking": {**rec.config.get("tracking", {}), "uri": uri}, "rerun_of": rec.run_id}
@@ -54,7 +60,7 @@ def config_for_rerun(rec: Record, uri: str) -> dict:
     return cfg
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Comparison:
     metrics_compared: int = 0
     metric_diffs: dict[str, tuple[float, float]] = field(default_factory=dict)

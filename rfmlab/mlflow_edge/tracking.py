@@ -43,7 +43,7 @@ def _mlflow():
     return mlflow
 
 
-def store_uri(uri: str | None = None, root: str | Path | None = None) -> str:
+def store_uri(uri: str | None = None, *, root: str | Path | None = None) -> str:
     if uri:
         return uri
     if os.environ.get("MLFLOW_TRACKING_URI"):
@@ -156,18 +156,18 @@ def run_url(ui_url: str, experiment_id: str, run_id: str) -> str:
     return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}{UI_QUERY}"
 
 
-def flatten(d: dict, prefix: str = "") -> dict[str, str]:
+def flatten(d: dict, *, prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict) and v:
-            out.update(flatten(v, key + "."))
+            out.update(flatten(v, prefix=key + "."))
         else:
             out[key] = str(v)[:6000]
     return out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunHandle:
     run_id: str
     experiment_id: str
@@ -178,7 +178,7 @@ class RunHandle:
     def _client(self):
         return _mlflow().MlflowClient(self.uri)
 
-    def log_params(self, params: dict, only_new: bool = False) -> dict[str, str]:
+    def log_params(self, params: dict, *, only_new: bool = False) -> dict[str, str]:
         """Log params; with ``only_new`` skip keys the run already has (a resumed or shared run).
 
         Returns the keys skipped because the run holds another value for them (MLflow params are immutable).
@@ -209,7 +209,7 @@ class RunHandle:
                     raise
                 time.sleep(0.05 * attempt)
 
-    def log_metrics(self, metrics: dict[str, float], step: int = 0) -> None:
+    def log_metrics(self, metrics: dict[str, float], *, step: int = 0) -> None:
         from mlflow.entities import Metric
 
         ts = int(time.time() * 1000)
@@ -244,7 +244,7 @@ class RunHandle:
     def log_dir(self, local: Path, path: str) -> None:
         self._client().log_artifacts(self.run_id, str(local), path)
 
-    def log_input(self, df, name: str, source: str, digest: str, context: str = "training") -> None:
+    def log_input(self, df, name: str, *, source: str, digest: str, context: str = "training") -> None:
         mlflow = _mlflow()
         from mlflow.data.code_dataset_source import CodeDatasetSource
 
@@ -287,6 +287,7 @@ def _base_tags(tags: dict | None) -> dict[str, str]:
 @contextlib.contextmanager
 def start_run(
     uri: str,
+    *,
     experiment: str,
     run_name: str | None = None,
     tags: dict[str, str] | None = None,
@@ -309,7 +310,7 @@ def start_run(
         client.log_batch(run_id, tags=[RunTag("rfmlab.resumed", "true")])
     else:
         run_id = client.create_run(exp_id, run_name=run_name, tags=_base_tags(tags)).info.run_id
-    handle = RunHandle(run_id, exp_id, experiment, uri)
+    handle = RunHandle(run_id=run_id, experiment_id=exp_id, experiment_name=experiment, uri=uri)
     mlflow.set_tracking_uri(uri)
     mlflow.start_run(run_id=run_id)  # active, so models can be logged into it with mlflow.pyfunc.log_model
     try:
@@ -327,7 +328,7 @@ def start_run(
         mlflow.end_run("FINISHED")
 
 
-def log_table(handle: RunHandle, frames: dict[str, object], path: str = "tables") -> None:
+def log_table(handle: RunHandle, frames: dict[str, object], *, path: str = "tables") -> None:
     """Write polars frames as ``name.parquet`` / ``name.csv`` (by the name's suffix) under ``path``."""
     with tempfile.TemporaryDirectory() as tmp:
         for fname, df in frames.items():
@@ -352,7 +353,7 @@ def sweep_runs(uri: str, sweep_id: str) -> list:
     return sorted(top, key=lambda r: r.info.start_time)
 
 
-def find_runs(uri: str, experiment: str | None = None, sweep: str | None = None, run_ids: list[str] | None = None):
+def find_runs(uri: str, *, experiment: str | None = None, sweep: str | None = None, run_ids: list[str] | None = None):
     """Top-level FINISHED runs to compare (no trial children, no earlier comparison runs)."""
     mlflow = _mlflow()
     client = mlflow.MlflowClient(uri)
@@ -379,7 +380,7 @@ def experiment_name(uri: str, experiment_id: str) -> str:
     return _mlflow().MlflowClient(uri).get_experiment(experiment_id).name
 
 
-def load_table(uri: str, run_id: str, path: str = "tables/customers.parquet"):
+def load_table(uri: str, run_id: str, *, path: str = "tables/customers.parquet"):
     """A polars frame from a run's parquet artifact (None when the run has none)."""
     import polars as pl
 

@@ -29,7 +29,7 @@ def _reading(src: load.Source):
         raise read_error(src.path, e) from e
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CleanLog:
     """A cleaned log, still lazy: the kept lines (exact repeats still in), the repeats to take off aggregates
     (``clean.remove_repeats``), the report so far and the source."""
@@ -43,6 +43,7 @@ class CleanLog:
 
 def clean_log(
     spec: load.DatasetSpec,
+    *,
     stage: Callable = _no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     source: load.Source | None = None,
@@ -53,7 +54,15 @@ def clean_log(
     row_ids = (spec.cleaning or {}).get("duplicates", "drop") == "keep"  # see load.canonical
 
     def canonical(lf: pl.LazyFrame, with_hash: bool = False, own_ids: bool = True) -> pl.LazyFrame:
-        return load.canonical(lf, spec, src.head, with_hash, row_ids, own_ids, replaced=with_hash and src.text)
+        return load.canonical(
+            lf,
+            spec,
+            head=src.head,
+            with_hash=with_hash,
+            row_ids=row_ids,
+            own_ids=own_ids,
+            replaced=with_hash and src.text,
+        )
 
     with stage("load"):
         src = source or load.scan(spec)
@@ -63,13 +72,16 @@ def clean_log(
         on_stage("load", {"head": src.head, "digest": src.digest, **fmt})
     with stage("clean"), _reading(src):
         has_price = spec.columns.amount is None
-        kept, repeats, report, bad = clean_mod.scan(src.lf, tx, has_price, spec.cleaning, as_of, canonical)
+        kept, repeats, report, bad = clean_mod.scan(
+            src.lf, tx=tx, has_price=has_price, policy=spec.cleaning, as_of=as_of, canonical=canonical
+        )
         load.check(src.lf, src.head, bad, spec)
-    return CleanLog(src, spec, kept, repeats, report)
+    return CleanLog(src=src, spec=spec, kept=kept, repeats=repeats, report=report)
 
 
 def customer_table(
     spec: load.DatasetSpec,
+    *,
     stage: Callable = _no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     source: load.Source | None = None,
@@ -78,14 +90,21 @@ def customer_table(
     """load -> clean -> RFM (``clean_log``, then the kept lines aggregated per customer in one streaming pass).
     Returns (customers, analysis date, cleaning report, source digest)."""
     as_of = features.parse_date(analysis_date or spec.analysis_date)
-    log = clean_log(spec, stage, on_stage, source, as_of)
+    log = clean_log(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
     report = log.report
     with stage("features"), _reading(log.src):
         agg = clean_mod.remove_repeats(features.aggregate(log.kept), log.repeats)
         agg, dropped = clean_mod.nonpositive(agg)
         returns = int(agg["_return_lines"].sum())
-        clean_mod.finish(report, dropped, int(agg["_lines"].sum()), agg.height, returns, as_of)
+        clean_mod.finish(
+            report,
+            dropped_customers_lines=dropped,
+            rows_out=int(agg["_lines"].sum()),
+            customers=agg.height,
+            returns=returns,
+            as_of=as_of,
+        )
         on_stage("clean", report)
-        customers, as_of = features.table(agg, as_of)
+        customers, as_of = features.table(agg, as_of=as_of)
         on_stage("features", customers)
     return customers, as_of, report, log.src.digest

@@ -13,7 +13,7 @@ from rfmlab.pipeline._customers import _no_stage
 from rfmlab.pipeline._prepare import Prepared
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Fit:
     algorithm: str
     params: dict
@@ -25,7 +25,7 @@ class Fit:
     sizes: dict[int, int] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # cluster id -> business name
     sample: np.ndarray | None = None  # rows the estimator was fitted on (None: every customer)
-    stability: evaluate.Stability | None = None  # per cluster, when evaluate.stability.enabled
+    stability: evaluate.Stability | None = None  # per cluster, when evaluation.stability.enabled
 
     @property
     def fit_params(self) -> dict:
@@ -42,6 +42,7 @@ class Fit:
 
 def fit(
     prep: Prepared,
+    *,
     algorithm: str,
     params: dict | None,
     seed: int = 0,
@@ -52,7 +53,7 @@ def fit(
     the clusters and profile them."""
     params = dict(params or {})
     with stage(f"cluster ({algorithm})"):
-        fitted = cluster.fit(algorithm, params, prep.X, seed, max_exact)
+        fitted = cluster.fit(algorithm, params=params, X=prep.X, seed=seed, max_exact=max_exact)
         est, labels = fitted.estimator, fitted.labels
     with stage("evaluate"):
         metrics = prep.evaluator.score(labels, ci="bootstrap")
@@ -62,7 +63,7 @@ def fit(
         spec = prep.stability
         with stage(f"stability ({spec.n_resamples} resamples)"):
             n_fitted = len(labels) if fitted.sample is None else len(fitted.sample)
-            stab = stability_of(prep, algorithm, params, labels, seed, n_fitted)
+            stab = stability_of(prep, algorithm=algorithm, params=params, labels=labels, seed=seed, n_fitted=n_fitted)
             metrics.update(stab.metrics())
     names: dict[int, str] = {}
     if prep.namer is not None:
@@ -78,16 +79,37 @@ def fit(
                 metrics[f"ari_vs_{name}"], metrics[f"ami_vs_{name}"] = ari, ami
     profile = segments.cluster_profile(customers)
     sizes = evaluate.cluster_sizes(labels)
-    return Fit(algorithm, params, est, labels, metrics, customers, profile, sizes, names, fitted.sample, stab)
+    return Fit(
+        algorithm=algorithm,
+        params=params,
+        estimator=est,
+        labels=labels,
+        metrics=metrics,
+        customers=customers,
+        profile=profile,
+        sizes=sizes,
+        names=names,
+        sample=fitted.sample,
+        stability=stab,
+    )
 
 
 def stability_of(
-    prep: Prepared, algorithm: str, params: dict, labels: np.ndarray, seed: int, n_fitted: int, on_sample: bool = False
+    prep: Prepared,
+    *,
+    algorithm: str,
+    params: dict,
+    labels: np.ndarray,
+    seed: int,
+    n_fitted: int,
+    on_sample: bool = False,
 ) -> evaluate.Stability:
     """Clusterwise stability of a labelling (every customer's, or with ``on_sample`` the evaluation sample's) on
     the stability sample, by ``prep.stability``'s resampling."""
     spec, ev = prep.stability, prep.evaluator
     rows = ev.stability_rows(spec.sample_size)
     lab = np.asarray(labels)[rows if on_sample else ev.sample[rows]]
-    refit = cluster.refitter(algorithm, params, seed, n_fitted)
-    return evaluate.clusterwise(prep.X[ev.sample[rows]], lab, refit, spec.n_resamples, seed, spec.method)
+    refit = cluster.refitter(algorithm, params=params, seed=seed, n_fitted=n_fitted)
+    return evaluate.clusterwise(
+        prep.X[ev.sample[rows]], labels=lab, refit=refit, n_resamples=spec.n_resamples, seed=seed, method=spec.method
+    )

@@ -18,7 +18,7 @@ from rfmlab.features import transforms
 from rfmlab.pipeline._customers import _no_stage, customer_table
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Prepared:
     spec: load.DatasetSpec
     digest: str
@@ -47,6 +47,7 @@ def feature_columns(columns) -> list[str]:
 
 def prepare(
     dataset: dict,
+    *,
     feats: dict,
     sample_size: int = 10_000,
     seed: int = 0,
@@ -62,12 +63,12 @@ def prepare(
     ``naming_cfg`` of one that is not selected (it names clusters and adds no segment columns)."""
     spec = dataset if isinstance(dataset, load.DatasetSpec) else load.DatasetSpec.from_dict(dataset)
     schemes = segments.load_schemes(segments_cfg)  # refused here, before the slow work, if incomplete
-    naming, namer = naming_scheme(segments_cfg, schemes, naming_cfg)
+    naming, namer = naming_scheme(segments_cfg, schemes=schemes, naming_cfg=naming_cfg)
     columns = feature_columns(feats.get("columns"))
     steps = feats.get("transform") or ["standard"]
     transforms.build(steps)  # validate before the slow work
     stab = evaluate.StabilitySpec.from_dict(stability_cfg)
-    customers, as_of, report, digest = customer_table(spec, stage, on_stage)
+    customers, as_of, report, digest = customer_table(spec, stage=stage, on_stage=on_stage)
     rules = None
     if schemes:
         with stage("segments"):
@@ -75,27 +76,27 @@ def prepare(
             for scheme in schemes.values():
                 rules = rules.join(segments.apply(scheme, customers), on="customer_id", how="left")
     with stage("transform"):
-        pipe, X = transforms.fit_transform(steps, customers.select(columns).to_numpy())
+        pipe, X = transforms.fit_transform(steps, X=customers.select(columns).to_numpy())
     return Prepared(
-        spec,
-        digest,
-        report,
-        customers,
-        as_of,
-        columns,
-        list(steps),
-        pipe,
-        X,
-        evaluate.Evaluator(X, sample_size, seed),
-        schemes,
-        rules,
-        naming,
-        namer,
-        stab,
+        spec=spec,
+        digest=digest,
+        report=report,
+        customers=customers,
+        analysis_date=as_of,
+        columns=columns,
+        transform_steps=list(steps),
+        transform=pipe,
+        X=X,
+        evaluator=evaluate.Evaluator(X, sample_size=sample_size, seed=seed),
+        schemes=schemes,
+        rule_segments=rules,
+        naming=naming,
+        namer=namer,
+        stability=stab,
     )
 
 
-def naming_scheme(segments_cfg: dict | None, schemes: dict, naming_cfg: dict | None):
+def naming_scheme(segments_cfg: dict | None, *, schemes: dict, naming_cfg: dict | None):
     """(name, Scheme) of the scheme that names clusters; (None, None) when ``naming`` is null and none is
     selected."""
     naming = (segments_cfg or {}).get("naming") or (next(iter(schemes)) if schemes else None)

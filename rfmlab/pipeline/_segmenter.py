@@ -23,7 +23,7 @@ from rfmlab.segments import OUTLIERS
 OUTPUT_COLUMNS = ["customer_id", "cluster", "segment", "is_outlier", "outlier_score"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Segmenter:
     algorithm: str
     params: dict
@@ -43,7 +43,7 @@ class Segmenter:
         """Has ``customer_id`` or any clustering column: meant as a customer table, even if incomplete."""
         return "customer_id" in df.columns or any(c in df.columns for c in self.columns)
 
-    def check_customer_table(self, df: pl.DataFrame, source: str = "input") -> None:
+    def check_customer_table(self, df: pl.DataFrame, *, source: str = "input") -> None:
         """Refuse an incomplete customer table naming what it lacks (not the log layout's columns)."""
         missing = [c for c in ["customer_id", *self.columns] if c not in df.columns]
         if missing:
@@ -53,19 +53,20 @@ class Segmenter:
                 f"{self.dataset.get('name')} layout (--dataset NAME for another layout)"
             )
 
-    def customers_from_log(self, raw: pl.DataFrame | load.Source, as_of=None, dataset: dict | None = None):
+    def customers_from_log(self, raw: pl.DataFrame | load.Source, *, as_of=None, dataset: dict | None = None):
         """The customer table of a transaction log (in memory, or a ``load.Source`` streamed from a file) with
         the training data's layout and cleaning (or ``dataset``'s)."""
         from rfmlab.pipeline import customer_table
 
         spec = load.DatasetSpec.from_dict({**(dataset or self.dataset), "path": None, "download": {}})
-        src = raw if isinstance(raw, load.Source) else load.Source(raw.lazy(), raw.head(2000), "")
+        src = raw if isinstance(raw, load.Source) else load.Source(lf=raw.lazy(), head=raw.head(2000), digest="")
         customers, _, _, _ = customer_table(spec, source=src, analysis_date=as_of)
         return customers
 
     def score(
         self,
         df: pl.DataFrame | load.Source,
+        *,
         as_of=None,
         dataset: dict | None = None,
         chunk: int = 100_000,
@@ -79,7 +80,7 @@ class Segmenter:
         if self.is_customer_table(head):
             customers = df.lf.collect() if isinstance(df, load.Source) else df
         else:
-            customers = self.customers_from_log(df, as_of, dataset)
+            customers = self.customers_from_log(df, as_of=as_of, dataset=dataset)
         missing = [c for c in self.columns if c not in customers.columns]
         if missing:
             raise DataError(

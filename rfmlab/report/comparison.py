@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 LEADERBOARD_METRICS = ("silhouette", "davies_bouldin", "calinski_harabasz", "n_clusters", "noise_fraction")
 
 
-def leaderboard(runs: list[dict], sort_by: str = "silhouette") -> pl.DataFrame:
+def leaderboard(runs: list[dict], *, sort_by: str = "silhouette") -> pl.DataFrame:
     """``runs``: dicts with run_id, name, dataset, features, algorithm and the metrics."""
     rows = [
         {k: r.get(k) for k in ("run_id", "name", "dataset", "features", "algorithm", "params")}

@@ -44,7 +44,7 @@ def fmt(v) -> str:
     return str(v)
 
 
-def summary(title: str, rows: dict[str, object], metrics: dict[str, float], footer: list[str]) -> None:
+def summary(title: str, *, rows: dict[str, object], metrics: dict[str, float], footer: list[str]) -> None:
     t = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
     t.add_column(style="bold cyan")
     t.add_column()
@@ -59,7 +59,7 @@ def summary(title: str, rows: dict[str, object], metrics: dict[str, float], foot
     sys.stdout.flush()
 
 
-def sweep_table(sweep_id: str, runs: list) -> None:
+def sweep_table(sweep_id: str, *, runs: list) -> None:
     """One row per search / run of a sweep: what was searched and the best it found."""
     t = Table(title=f"sweep {sweep_id}: best trial per search", title_justify="left")
     cols = ("dataset", "features", "algorithm", "status", "best params", "silhouette", "stability", "davies_b.", "k")
@@ -93,7 +93,7 @@ def cleaning_report(report) -> None:
     console.print("    [dim]" + "  ".join(parts) + "[/]", soft_wrap=True)
 
 
-def compare_tables(board, ari, short: dict[str, str]) -> None:
+def compare_tables(board, *, ari, short: dict[str, str]) -> None:
     t = Table(title="leaderboard", title_justify="left")
     cols = [
         "run",

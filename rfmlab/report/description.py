@@ -36,7 +36,7 @@ def segments_table(fit: pipeline.Fit) -> list[str]:
     return rows
 
 
-def markdown(cfg: dict, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict | None = None) -> str:
+def markdown(cfg: dict, *, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict | None = None) -> str:
     """``search``: ``counts`` (n_trials_*), ``best`` (the chosen Optuna trial), ``objectives`` (names, in the
     study's order), ``seconds`` and, for several objectives, ``selection`` (how the trial was chosen)."""
     m = fit.metrics

@@ -36,7 +36,7 @@ def _sample(customers: pl.DataFrame, max_points: int, seed: int) -> pl.DataFrame
     return customers.sample(max_points, seed=seed) if customers.height > max_points else customers
 
 
-def scatter3d_png(customers: pl.DataFrame, names=None, max_points: int = 5000, seed: int = 0):
+def scatter3d_png(customers: pl.DataFrame, *, names=None, max_points: int = 5000, seed: int = 0):
     df = _sample(customers, max_points, seed)
     labels = df["cluster"].to_numpy()
     fig = plt.figure(figsize=(8, 6.5))
@@ -61,7 +61,7 @@ def scatter3d_png(customers: pl.DataFrame, names=None, max_points: int = 5000, s
     return fig
 
 
-def scatter3d_html(customers: pl.DataFrame, names=None, max_points: int = 5000, seed: int = 0) -> str:
+def scatter3d_html(customers: pl.DataFrame, *, names=None, max_points: int = 5000, seed: int = 0) -> str:
     import plotly.graph_objects as go
 
     df = _sample(customers, max_points, seed)
@@ -98,7 +98,7 @@ def scatter3d_html(customers: pl.DataFrame, names=None, max_points: int = 5000, 
     return fig.to_html(include_plotlyjs="cdn", full_html=True)
 
 
-def cluster_sizes(profile: pl.DataFrame, names=None):
+def cluster_sizes(profile: pl.DataFrame, *, names=None):
     ids = profile["cluster"].to_list()
     colors, label_names = _colors(ids), _names(ids, names)
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(ids) + 1.5))
@@ -113,7 +113,7 @@ def cluster_sizes(profile: pl.DataFrame, names=None):
     return fig
 
 
-def rfm_boxplots(customers: pl.DataFrame, names=None):
+def rfm_boxplots(customers: pl.DataFrame, *, names=None):
     labels = customers["cluster"].to_numpy()
     ids = sorted(set(int(v) for v in labels))
     colors, label_names = _colors(labels), _names(labels, names)
@@ -145,7 +145,7 @@ def rfm_boxplots(customers: pl.DataFrame, names=None):
     return fig
 
 
-def profile_heatmap(profile: pl.DataFrame, names=None):
+def profile_heatmap(profile: pl.DataFrame, *, names=None):
     cols = [c for c in profile.columns if c.endswith("_median") or c in ("share", "revenue_share", "return_rate_mean")]
     ids = profile["cluster"].to_list()
     label_names = _names(ids, names)
@@ -177,7 +177,7 @@ def close(fig) -> None:
     plt.close(fig)
 
 
-def stability_bars(table: pl.DataFrame, stab=None):
+def stability_bars(table: pl.DataFrame, *, stab=None):
     """Each cluster's stability (mean bootstrap Jaccard) as a bar under its business name, coloured by
     Hennig's reading, with the band limits (``evaluate.BANDS``: 0.6 / 0.75 / 0.85) as lines."""
     from rfmlab.evaluate import BANDS
@@ -209,7 +209,9 @@ def stability_bars(table: pl.DataFrame, stab=None):
 
 
 # --------------------------------------------------------------------------- segments
-def contingency_heatmap(table: pl.DataFrame, row_names: dict[int, str] | None, scheme: str, ari: float | None = None):
+def contingency_heatmap(
+    table: pl.DataFrame, *, row_names: dict[int, str] | None, scheme: str, ari: float | None = None
+):
     """Clusters x rule segments: share of each cluster's customers in each segment (counts printed)."""
     rows = table[table.columns[0]].to_list()
     cols = table.columns[1:]
@@ -241,7 +243,7 @@ def contingency_heatmap(table: pl.DataFrame, row_names: dict[int, str] | None, s
     return fig
 
 
-def segments_html(title: str, sections: list[tuple[str, str, pl.DataFrame]]) -> str:
+def segments_html(title: str, *, sections: list[tuple[str, str, pl.DataFrame]]) -> str:
     """A readable, self-contained HTML page of segment summaries (one table per section)."""
     import html
 

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 
-def elbow(ks, inertia, silhouette, knee_k=None, chosen_k=None):
+def elbow(ks, *, inertia, silhouette, knee_k=None, chosen_k=None):
     """Inertia (within-cluster sum of squares) and silhouette against k, knee and chosen k marked."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(ks, inertia, "o-", color="#1f77b4", label="inertia (within-cluster SS)")
@@ -33,7 +33,7 @@ def elbow(ks, inertia, silhouette, knee_k=None, chosen_k=None):
     return fig
 
 
-def n_clusters_report(table: pl.DataFrame, picks: dict, chosen_k: int | None = None):
+def n_clusters_report(table: pl.DataFrame, *, picks: dict, chosen_k: int | None = None):
     """One panel per criterion against k, its preferred k starred, the chosen k as a green line."""
     from rfmlab.evaluate import K_CRITERIA
 
@@ -61,7 +61,7 @@ def n_clusters_report(table: pl.DataFrame, picks: dict, chosen_k: int | None = N
     return fig
 
 
-def k_distance(dist, eps: float, k: int):
+def k_distance(dist, eps: float, *, k: int):
     """Sorted k-distance curve with the chosen eps."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(np.arange(len(dist)), dist, color="#1f77b4", lw=1.2)
@@ -120,7 +120,7 @@ def _draw(study, mpl, ply, kw) -> tuple[object | None, str | None]:
 
 
 def optuna_figures(
-    study, params: list[str], objectives: list[str] | None = None
+    study, *, params: list[str], objectives: list[str] | None = None
 ) -> dict[str, tuple[object | None, str | None]]:
     """name -> (matplotlib figure or None, plotly HTML or None) for the study's standard charts. A multi-objective
     study (``objectives``: their names) gets ``pareto_front`` and each chart once per objective

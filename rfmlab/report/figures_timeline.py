@@ -130,7 +130,7 @@ def alluvial(path: pl.DataFrame):
     return fig
 
 
-def psi_lines(psi: pl.DataFrame, threshold: float):
+def psi_lines(psi: pl.DataFrame, *, threshold: float):
     """PSI per feature per snapshot (``psi``: snapshot, feature, psi), the warning threshold dashed."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for f in sorted(psi["feature"].unique().to_list()):

@@ -18,7 +18,7 @@ import numpy as np
 SELECT_RULES = ("knee", "best")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Select:
     rule: str = "knee"
     metric: str | None = None
@@ -28,9 +28,9 @@ class Select:
     def from_dict(cls, d: dict | None, objectives: list[str]) -> Select:
         from rfmlab.errors import ConfigError, options
 
-        sel = options(cls, d, "search.select")
+        sel = options(cls, d=d, where="search.select")
         floor = {k: float(v) for k, v in (sel.floor or {}).items() if v is not None}  # null: no floor
-        sel = cls(sel.rule or "knee", sel.metric, floor)
+        sel = cls(rule=sel.rule or "knee", metric=sel.metric, floor=floor)
         if sel.rule not in SELECT_RULES:
             raise ConfigError(f"search.select.rule={sel.rule!r}; use knee or best")
         if sel.rule == "best" and sel.metric not in objectives:
@@ -59,7 +59,7 @@ def _fmt(names: list[str], row: np.ndarray) -> str:
     return ", ".join(f"{n} {x:.4g}" for n, x in zip(names, row, strict=True))
 
 
-def choose(values: np.ndarray, names: list[str], directions: list[str], select: Select) -> tuple[int, str]:
+def choose(values: np.ndarray, *, names: list[str], directions: list[str], select: Select) -> tuple[int, str]:
     """(row, reason): the front row ``select`` picks; ``values`` are the front's (rows x objectives)."""
     values = np.asarray(values, dtype=float)
     n = len(values)

@@ -32,7 +32,7 @@ def violation(metrics: dict, spec: SearchSpec) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrialRecord:
     number: int
     params: dict
@@ -49,6 +49,7 @@ class Objective:
     def __init__(
         self,
         prep,
+        *,
         algorithm: str,
         base_params: dict,
         space: dict,
@@ -117,7 +118,15 @@ class Objective:
         if reason:
             trial.set_user_attr("prune_reason", reason)
         self.on_trial(
-            TrialRecord(trial.number, params, {**metrics, **extra}, state, reason, dup, time.perf_counter() - t0)
+            TrialRecord(
+                number=trial.number,
+                params=params,
+                metrics={**metrics, **extra},
+                state=state,
+                reason=reason,
+                duplicate_of=dup,
+                seconds=time.perf_counter() - t0,
+            )
         )
         if reason:
             raise optuna.TrialPruned(reason)
@@ -141,21 +150,57 @@ class Objective:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                labels = cluster.fit(self.algorithm, params_all, X, self.seed, self.max_exact, only, self.memory).labels
+                labels = cluster.fit(
+                    self.algorithm,
+                    params=params_all,
+                    X=X,
+                    seed=self.seed,
+                    max_exact=self.max_exact,
+                    only=only,
+                    memory=self.memory,
+                ).labels
         except TooFewCustomers as e:  # the data cannot support these parameters: pruned, with the reason
             reason = str(e)
             trial.set_user_attr("prune_reason", reason)
-            self.on_trial(TrialRecord(trial.number, params, {}, "PRUNED", reason, None, time.perf_counter() - t0))
+            self.on_trial(
+                TrialRecord(
+                    number=trial.number,
+                    params=params,
+                    metrics={},
+                    state="PRUNED",
+                    reason=reason,
+                    duplicate_of=None,
+                    seconds=time.perf_counter() - t0,
+                )
+            )
             raise optuna.TrialPruned(reason) from e
         except (ValueError, MemoryError, RfmlabError) as e:
             msg = str(e).splitlines()[0]
             trial.set_user_attr("fail_reason", msg)
-            self.on_trial(TrialRecord(trial.number, params, {}, "FAIL", msg, None, time.perf_counter() - t0))
+            self.on_trial(
+                TrialRecord(
+                    number=trial.number,
+                    params=params,
+                    metrics={},
+                    state="FAIL",
+                    reason=msg,
+                    duplicate_of=None,
+                    seconds=time.perf_counter() - t0,
+                )
+            )
             raise FitFailed(msg) from e
         metrics = ev.score(labels, on_sample=sampled)
         if self.spec.needs_stability and metrics["n_clusters"] >= 1:
             n_fitted = self.max_exact if sampled else len(X)
-            stab = pipeline.stability_of(self.prep, self.algorithm, params_all, labels, self.seed, n_fitted, sampled)
+            stab = pipeline.stability_of(
+                self.prep,
+                algorithm=self.algorithm,
+                params=params_all,
+                labels=labels,
+                seed=self.seed,
+                n_fitted=n_fitted,
+                on_sample=sampled,
+            )
             metrics.update(stab.metrics())
         extra = {"inertia": inertia(X[only] if sampled else X, labels)} if "n_clusters" in params else {}
         return metrics, extra

@@ -9,7 +9,7 @@ import numpy as np
 from rfmlab.errors import ConfigError
 
 
-def k_distance(X: np.ndarray, k: int, max_points: int = 200_000, seed: int = 0) -> np.ndarray:
+def k_distance(X: np.ndarray, k: int, *, max_points: int = 200_000, seed: int = 0) -> np.ndarray:
     """Sorted distance of each point to its k-th nearest neighbour (the DBSCAN k-distance curve)."""
     from sklearn.neighbors import NearestNeighbors
 
@@ -21,7 +21,7 @@ def k_distance(X: np.ndarray, k: int, max_points: int = 200_000, seed: int = 0) 
     return np.sort(d[:, -1])
 
 
-def resolve_space(algorithm: str, space: dict, X: np.ndarray, min_share: float = 0.0) -> dict:
+def resolve_space(algorithm: str, *, space: dict, X: np.ndarray, min_share: float = 0.0) -> dict:
     """Validate the config's space and fill data-derived bounds (DBSCAN eps from k-distances).
 
     ``min_cluster_size`` starts at ``min_share`` (``search.min_cluster_share``) of the customers fitted: a smaller

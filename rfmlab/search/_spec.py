@@ -9,7 +9,7 @@ from rfmlab.errors import ConfigError, options
 from rfmlab.search._front import Select
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KReport:
     """``search.k_report``: every k of the space scored by six criteria (``rfmlab.nclusters``) on a seeded sample of
     ``sample_size`` customers of the evaluation sample, stability from ``n_resamples`` resamples, the gap statistic
@@ -24,13 +24,13 @@ class KReport:
     def from_dict(cls, d) -> KReport:
         if isinstance(d, KReport):
             return d
-        out = options(cls, d, "search.k_report")
+        out = options(cls, d=d, where="search.k_report")
         if out.sample_size < 20 or out.n_resamples < 2 or out.gap_refs < 1:
             raise ConfigError("search.k_report needs sample_size >= 20, n_resamples >= 2 and gap_refs >= 1")
         return out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SearchSpec:
     metric: str = "silhouette"
     n_trials: int = 50

@@ -45,7 +45,7 @@ def study_base_name(cfg: dict) -> str:
     return f"{cfg['dataset']['name']}.{cfg['features']['name']}.{cfg['algorithm']['name']}.{what}-{digest}"
 
 
-def make_sampler(spec: SearchSpec, space: dict, worker: int = 0):
+def make_sampler(spec: SearchSpec, *, space: dict, worker: int = 0):
     import optuna
 
     seed = None if spec.seed is None else int(spec.seed) + worker
@@ -75,7 +75,7 @@ def storage_for(url: str):
     return url
 
 
-def open_study(cfg: dict, spec: SearchSpec, space: dict, worker: int = 0, name: str | None = None):
+def open_study(cfg: dict, *, spec: SearchSpec, space: dict, worker: int = 0, name: str | None = None):
     """Create or load the study this config searches. Returns (study, created)."""
     import optuna
 
@@ -102,7 +102,7 @@ def open_study(cfg: dict, spec: SearchSpec, space: dict, worker: int = 0, name: 
             study_name=name,
             directions=spec.directions,
             load_if_exists=True,
-            sampler=make_sampler(spec, space, worker),
+            sampler=make_sampler(spec, space=space, worker=worker),
         )
     except ValueError as e:  # direction mismatch on an existing study
         raise ConfigError(f"study {name!r} exists with another direction: {e}") from e
@@ -139,7 +139,7 @@ def claim_parent(study) -> bool:
     return claim(study, "parent")
 
 
-def wait_parent(study, timeout: float = 120.0) -> str:
+def wait_parent(study, *, timeout: float = 120.0) -> str:
     """The parent run id the owning process stores on the study (see ``claim_parent``)."""
     import time
 
@@ -214,7 +214,7 @@ def worker_alive(worker: str | None, grace_over: bool) -> bool:
     return True
 
 
-def best_trial(study, spec: SearchSpec | None = None):
+def best_trial(study, *, spec: SearchSpec | None = None):
     """The best COMPLETE trial, or None when every trial was pruned or failed. A multi-objective study's is the
     Pareto-front trial ``spec.select`` chooses (``choose_from_front``)."""
     from optuna.trial import TrialState
@@ -223,7 +223,7 @@ def best_trial(study, spec: SearchSpec | None = None):
     if not done:
         return None
     if len(study.directions) > 1:
-        return choose_from_front(study, spec)[0]
+        return choose_from_front(study, spec=spec)[0]
     return study.best_trial
 
 
@@ -239,7 +239,7 @@ def pareto_front(study) -> list:
     return out
 
 
-def choose_from_front(study, spec: SearchSpec | None):
+def choose_from_front(study, *, spec: SearchSpec | None):
     """(trial, reason) chosen from the Pareto front by ``spec.select`` (the knee without a spec)."""
     from rfmlab import evaluate
     from rfmlab.search._front import Select, choose
@@ -248,6 +248,9 @@ def choose_from_front(study, spec: SearchSpec | None):
     directions = [evaluate.DIRECTION.get(n, d.name.lower()) for n, d in zip(names, study.directions, strict=True)]
     trials = pareto_front(study)
     i, reason = choose(
-        [t.values for t in trials], names, directions, (spec.select if spec is not None else None) or Select()
+        [t.values for t in trials],
+        names=names,
+        directions=directions,
+        select=(spec.select if spec is not None else None) or Select(),
     )
     return trials[i], reason

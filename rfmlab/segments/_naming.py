@@ -10,7 +10,7 @@ from rfmlab.segments._schemes import RFM, Scheme, _pct_of, _pct_rank
 OUTLIERS = "Outliers"
 
 
-def name_clusters(scheme: Scheme, customers: pl.DataFrame, cluster_col: str = "cluster") -> dict[int, str]:
+def name_clusters(scheme: Scheme, customers: pl.DataFrame, *, cluster_col: str = "cluster") -> dict[int, str]:
     """A business name per cluster id from its median profile placed in the population (see module doc)."""
     cols = sorted(set(RFM) | set(scheme.columns()))
     pops = {c: customers[c].to_numpy().astype(float) for c in cols}
@@ -34,13 +34,13 @@ def name_clusters(scheme: Scheme, customers: pl.DataFrame, cluster_col: str = "c
                     # a mean split of several columns compares their mean percentile with its population mean
                     pop_pct = np.mean([_pct_rank(pops[col]) for col in sc.columns], axis=0)
                     value, mean = pct, float(pop_pct.mean())
-                lv[sc.key] = int(scheme.level(sc, None, np.array([value]), mean)[0])
+                lv[sc.key] = int(scheme.level(sc, pct=None, values=np.array([value]), mean=mean)[0])
             elif sc.method == "percentile":
                 value, pop = np.array([row[sc.columns[0]]], dtype=float), pops[sc.columns[0]]
-                lv[sc.key] = int(scheme.level(sc, None, value, population=pop)[0])
+                lv[sc.key] = int(scheme.level(sc, pct=None, values=value, population=pop)[0])
             else:
-                lv[sc.key] = int(scheme.level(sc, np.array([pct]))[0])
-        raw_names[c] = (scheme.assign_levels(lv, {col: float(row[col]) for col in cols}), row["_revenue"])
+                lv[sc.key] = int(scheme.level(sc, pct=np.array([pct]))[0])
+        raw_names[c] = (scheme.assign_levels(lv, raw={col: float(row[col]) for col in cols}), row["_revenue"])
     names: dict[int, str] = {}
     by_name: dict[str, list[tuple[float, int]]] = {}
     for c, (n, rev) in raw_names.items():

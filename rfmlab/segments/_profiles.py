@@ -7,7 +7,7 @@ import polars as pl
 from rfmlab.segments._schemes import RFM
 
 
-def cluster_profile(customers: pl.DataFrame, cluster_col: str = "cluster") -> pl.DataFrame:
+def cluster_profile(customers: pl.DataFrame, *, cluster_col: str = "cluster") -> pl.DataFrame:
     """One row per cluster: size, share, mean and median R/F/M, revenue share, mean extras.
 
     ``customers`` is the customer table with a ``cluster`` column; noise (-1) gets its own row.
@@ -34,7 +34,7 @@ def cluster_profile(customers: pl.DataFrame, cluster_col: str = "cluster") -> pl
     )
 
 
-def summary(customers: pl.DataFrame, column: str, actions: dict[str, str] | None = None) -> pl.DataFrame:
+def summary(customers: pl.DataFrame, *, column: str, actions: dict[str, str] | None = None) -> pl.DataFrame:
     """Marketing summary per segment: count, share, revenue share, median R/F/M, suggested action."""
     actions = actions or {}
     n, total = customers.height, customers["monetary"].sum()

@@ -14,7 +14,7 @@ RFM = ("recency", "frequency", "monetary")
 METHODS = ("quantile", "percentile", "mean")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Score:
     key: str
     columns: list[str]
@@ -27,14 +27,14 @@ class Score:
         return 2 if self.method == "mean" else self.bins
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Rule:
     name: str
     scores: dict[str, list[int]] = field(default_factory=dict)
     raw: dict[str, dict] = field(default_factory=dict)  # column -> {min, max}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Scheme:
     name: str
     description: str
@@ -52,28 +52,32 @@ class Scheme:
         try:
             scores = [
                 Score(
-                    k,
-                    [v["column"]] if isinstance(v.get("column"), str) else list(v["columns"]),
-                    int(v.get("bins", 4)),
-                    v.get("method", "quantile"),
-                    v.get("best", "high"),
+                    key=k,
+                    columns=[v["column"]] if isinstance(v.get("column"), str) else list(v["columns"]),
+                    bins=int(v.get("bins", 4)),
+                    method=v.get("method", "quantile"),
+                    best=v.get("best", "high"),
                 )
                 for k, v in (d.get("scores") or {}).items()
             ]
             rules = [
-                Rule(r["name"], {k: list(v) for k, v in (r.get("scores") or {}).items()}, r.get("raw") or {})
+                Rule(
+                    name=r["name"],
+                    scores={k: list(v) for k, v in (r.get("scores") or {}).items()},
+                    raw=r.get("raw") or {},
+                )
                 for r in d.get("rules") or []
             ]
             s = cls(
-                name,
-                d.get("description", ""),
-                scores,
-                d.get("scale", "best_first"),
-                d.get("code"),
-                {str(k): v for k, v in d["grid"].items()} if d.get("grid") else None,
-                rules,
-                d.get("fallback"),
-                dict(d.get("actions") or {}),
+                name=name,
+                description=d.get("description", ""),
+                scores=scores,
+                scale=d.get("scale", "best_first"),
+                code=d.get("code"),
+                grid={str(k): v for k, v in d["grid"].items()} if d.get("grid") else None,
+                rules=rules,
+                fallback=d.get("fallback"),
+                actions=dict(d.get("actions") or {}),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ConfigError(f"segments scheme {name}: malformed ({e}); see conf/segments/*.yaml") from e
@@ -119,7 +123,7 @@ class Scheme:
             return self.code.format(**levels)
         return "".join(str(levels[sc.key]) for sc in self.scores)
 
-    def assign_levels(self, levels: dict[str, int], raw: dict[str, float] | None = None) -> str | None:
+    def assign_levels(self, levels: dict[str, int], *, raw: dict[str, float] | None = None) -> str | None:
         """The segment of one score combination (``raw`` values for raw conditions; None = unknown)."""
         if self.grid is not None:
             return self.grid.get(self.code_of(levels))
@@ -138,7 +142,7 @@ class Scheme:
             return r.name
         return self.fallback
 
-    def level(self, sc: Score, pct, values=None, mean: float | None = None, population=None):
+    def level(self, sc: Score, *, pct, values=None, mean: float | None = None, population=None):
         """Levels 1..levels in the scheme's scale from percentiles (quantile), values against the
         population's percentile cuts (percentile) or values vs the mean."""
         if sc.method == "mean":
@@ -190,7 +194,7 @@ def apply(scheme: Scheme, customers: pl.DataFrame) -> pl.DataFrame:
     levels = {}
     for sc in scheme.scores:
         pct, values = _score_inputs(sc, customers)
-        levels[sc.key] = scheme.level(sc, pct, values, float(values.mean()), population=values)
+        levels[sc.key] = scheme.level(sc, pct=pct, values=values, mean=float(values.mean()), population=values)
     keys = [sc.key for sc in scheme.scores]
     matrix = np.stack([levels[k] for k in keys], axis=1)
     combos, inverse = np.unique(matrix, axis=0, return_inverse=True)

@@ -52,7 +52,7 @@ def activity(tables: dict[date, pl.DataFrame]) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-def largest_moves(matrices: dict[tuple[date, date], pl.DataFrame], top: int = 5) -> list[tuple[str, str, int]]:
+def largest_moves(matrices: dict[tuple[date, date], pl.DataFrame], *, top: int = 5) -> list[tuple[str, str, int]]:
     """The biggest flows between two different segments, summed over all consecutive snapshots."""
     total: dict[tuple[str, str], int] = {}
     for m in matrices.values():
