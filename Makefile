@@ -19,7 +19,7 @@ help:
 	@echo "make ui     - open the MLflow UI on mlruns/mlflow.db (http://127.0.0.1:5000)"
 	@echo "make dashboard - optuna-dashboard on the search studies (mlruns/optuna.journal, http://127.0.0.1:8080)"
 	@echo "make serve  - serve models:/rfm-segmenter@champion on http://127.0.0.1:5001/invocations"
-	@echo "make lint   - ruff check"
+	@echo "make lint   - ruff check and the import contracts (lint-imports, pyproject.toml [tool.importlinter])"
 	@echo "make bench  - run the benchmarks in benchmarks/"
 
 $(BIN)/python:
@@ -50,6 +50,7 @@ postgres-server:
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ui: $(STAMP)
 	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"

@@ -6,6 +6,6 @@
 - ``common``: what the commands share (one-line errors with exit code 2, the dataset configs).
 """
 
-from pathlib import Path
+from rfmlab.resources import CONF_DIR
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent.parent / "conf")
+__all__ = ["CONF_DIR"]

@@ -82,17 +82,3 @@ def in_command_terms(layout: str | None):
         )
         msg = msg.replace("set dataset.path to an existing file", "give an existing --input")
         raise type(e)(msg) from e
-
-
-def scheme_config(name: str, option: str) -> dict:
-    """The body of rule scheme ``name`` (``conf/segments/NAME.yaml``); ``option`` names where the user gave it."""
-    import yaml
-
-    from rfmlab.errors import ConfigError
-
-    folder = Path(CONF_DIR) / "segments"
-    path = folder / f"{name}.yaml"
-    if not path.exists():
-        valid = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
-        raise ConfigError(f"{option}={name!r} is not a scheme; use one of {valid} (conf/segments/)")
-    return (yaml.safe_load(path.read_text()) or {}).get(name) or {}

@@ -37,7 +37,7 @@ def _rerun(args) -> None:
     result = jobs.run(cfg, config_yaml=OmegaConf.to_yaml(OmegaConf.create(cfg)))
     new = result["run_id"]
     cmp = reruns.compare(uri, rec.run_id, new)
-    digest = _digest(uri, new)
+    digest = reruns.data_digest(uri, new)
     if rec.digest and digest and digest != rec.digest:
         console.console.print(f"  [yellow]the data changed: digest {rec.digest[:12]} then, {digest[:12]} now[/]")
     _report(uri, new, cmp)
@@ -45,18 +45,12 @@ def _rerun(args) -> None:
         sys.exit(3)
 
 
-def _digest(uri: str, run_id: str) -> str | None:
-    from rfmlab.mlflow_edge.tracking import _mlflow
-
-    return _mlflow().MlflowClient(uri).get_run(run_id).data.params.get("data.digest")
-
-
 def _report(uri: str, run_id: str, cmp) -> None:
-    from rfmlab.mlflow_edge.tracking import _mlflow
+    from rfmlab.mlflow_edge import reruns
     from rfmlab.report import console
 
     verdict = "identical" if cmp.identical else "DIFFERENT"
-    _mlflow().MlflowClient(uri).set_tag(run_id, "rfmlab.rerun_identical", str(cmp.identical).lower())
+    reruns.mark_identical(uri, run_id, identical=cmp.identical)
     console.console.print(
         f"[bold]{verdict}[/]: {cmp.metrics_compared - len(cmp.metric_diffs)} of {cmp.metrics_compared} metrics "
         f"equal; {cmp.customers - cmp.label_diffs - cmp.missing_customers:,} of {cmp.customers:,} customers in the "

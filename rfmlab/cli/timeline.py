@@ -82,7 +82,7 @@ def _scheme(name: str):
     import polars as pl
 
     from rfmlab import segments
-    from rfmlab.cli.command import scheme_config
+    from rfmlab.resources import scheme_config
 
     scheme = segments.Scheme.from_dict(name, scheme_config(name, "--scheme"))
 

@@ -93,7 +93,7 @@ def naming_config(segments_cfg: dict | None) -> dict | None:
     naming = seg.get("naming")
     if not naming or naming in seg:
         return None
-    from rfmlab.cli.command import scheme_config
+    from rfmlab.resources import scheme_config
 
     return scheme_config(naming, "segments.naming")
 

@@ -8,7 +8,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from rfmlab.mlflow_edge.tracking import _base_tags, _mlflow
+from rfmlab.mlflow_edge.tracking import base_tags, mlflow_module
 
 _CHILD_CLIENTS: dict[str, object] = {}
 
@@ -30,7 +30,7 @@ class ChildRun:
     _ts: int = field(default_factory=lambda: int(time.time() * 1000))
 
     def all_tags(self) -> dict[str, str]:
-        tags = {**_base_tags(self.tags), "mlflow.parentRunId": self.parent_run_id, "mlflow.runName": self.name}
+        tags = {**base_tags(self.tags), "mlflow.parentRunId": self.parent_run_id, "mlflow.runName": self.name}
         return {k: str(v) for k, v in tags.items()}
 
     def finite_metrics(self) -> dict[str, float]:
@@ -42,7 +42,7 @@ class ChildRun:
 
 
 def _client(uri: str):
-    return _CHILD_CLIENTS.get(uri) or _CHILD_CLIENTS.setdefault(uri, _mlflow().MlflowClient(uri))
+    return _CHILD_CLIENTS.get(uri) or _CHILD_CLIENTS.setdefault(uri, mlflow_module().MlflowClient(uri))
 
 
 def log_child_run(uri, *, experiment_id, parent_run_id, name, params, metrics, tags, failed=False, **times) -> str:
@@ -207,7 +207,7 @@ def _children(client, experiment_id: str, parent_run_id: str) -> list:
 
 def child_trial_numbers(uri: str, experiment_id: str, parent_run_id: str) -> set[int]:
     """Trial numbers that already have a child run under ``parent_run_id``."""
-    runs = _children(_mlflow().MlflowClient(uri), experiment_id, parent_run_id)
+    runs = _children(mlflow_module().MlflowClient(uri), experiment_id, parent_run_id)
     return {int(r.data.tags["optuna.trial_number"]) for r in runs if "optuna.trial_number" in r.data.tags}
 
 
@@ -216,7 +216,7 @@ def tag_trials(uri: str, experiment_id: str, parent_run_id: str, tags_by_trial: 
     from the run's; returns how many child runs were written."""
     from mlflow.entities import RunTag
 
-    client = _mlflow().MlflowClient(uri)
+    client = mlflow_module().MlflowClient(uri)
     done = 0
     for r in _children(client, experiment_id, parent_run_id):
         number = r.data.tags.get("optuna.trial_number")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 
-from rfmlab.mlflow_edge.tracking import _mlflow, init_store
+from rfmlab.mlflow_edge.tracking import init_store, mlflow_module
 
 PROMOTED_METRICS = ("silhouette", "davies_bouldin", "calinski_harabasz", "n_clusters", "noise_fraction", "n_customers")
 
@@ -24,7 +24,7 @@ def promote(
     at the new version; key metrics and the data digest become version tags."""
     from rfmlab.errors import RfmlabError
 
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     init_store(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
@@ -86,7 +86,7 @@ def _pick_run(client, uri: str, run_id, experiment, metric, filter_string):
     """The run to promote: ``run_id``, or the best finished top-level run with a model in ``experiment``."""
     from rfmlab.errors import RfmlabError
 
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     if run_id is None:
         exp = client.get_experiment_by_name(experiment or "")
         if exp is None:
@@ -118,7 +118,7 @@ def load_segmenter(model_uri: str, uri: str):
     from rfmlab.errors import RfmlabError
     from rfmlab.mlflow_edge.pyfunc import alias_old_modules
 
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     alias_old_modules()
@@ -140,7 +140,7 @@ def model_version(model_uri: str, uri: str) -> tuple[str | None, str | None, str
     if not model_uri.startswith("models:/") or model_uri.startswith("models:/m-"):
         return None, None, None
     ref = model_uri.removeprefix("models:/")
-    client = _mlflow().MlflowClient(uri)
+    client = mlflow_module().MlflowClient(uri)
     if "@" in ref:
         name, alias = ref.split("@", 1)
         return name, client.get_model_version_by_alias(name, alias).version, alias

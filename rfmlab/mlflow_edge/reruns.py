@@ -10,7 +10,7 @@ import polars as pl
 import yaml
 
 from rfmlab.errors import RfmlabError
-from rfmlab.mlflow_edge.tracking import _mlflow
+from rfmlab.mlflow_edge.tracking import mlflow_module
 
 TIMINGS = ("search_seconds", "trial_seconds")  # wall times: never identical, not compared
 
@@ -26,8 +26,8 @@ class Record:
 
 def record(uri: str, run_id: str) -> Record:
     """What the run recorded to be re-executed; refuses a trial (child) run or a run without its config."""
-    client = _mlflow().MlflowClient(uri)
-    _mlflow().set_tracking_uri(uri)  # runs:/ artifact URIs resolve against it
+    client = mlflow_module().MlflowClient(uri)
+    mlflow_module().set_tracking_uri(uri)  # runs:/ artifact URIs resolve against it
     try:
         run = client.get_run(run_id)
     except Exception as e:  # noqa: BLE001 - MLflow raises its own exception types per store
@@ -36,7 +36,7 @@ def record(uri: str, run_id: str) -> Record:
         parent = run.data.tags["mlflow.parentRunId"]
         raise RfmlabError(f"run {run_id} is a search trial; re-run its search instead: rfmlab-rerun {parent}")
     try:
-        text = _mlflow().artifacts.load_text(f"runs:/{run_id}/config/config.yaml")
+        text = mlflow_module().artifacts.load_text(f"runs:/{run_id}/config/config.yaml")
     except Exception as e:  # noqa: BLE001
         raise RfmlabError(f"run {run_id} has no config/config.yaml (not an rfmlab run?)") from e
     cfg = yaml.safe_load(text)
@@ -79,8 +79,8 @@ def _same(a: float, b: float) -> bool:
 
 def compare(uri: str, original: str, rerun: str) -> Comparison:
     """Metrics (wall times aside) and each customer's cluster of two runs."""
-    client = _mlflow().MlflowClient(uri)
-    _mlflow().set_tracking_uri(uri)
+    client = mlflow_module().MlflowClient(uri)
+    mlflow_module().set_tracking_uri(uri)
     a, b = client.get_run(original).data.metrics, client.get_run(rerun).data.metrics
     out = Comparison()
     for k in sorted(a):
@@ -91,10 +91,20 @@ def compare(uri: str, original: str, rerun: str) -> Comparison:
             out.metric_diffs[k] = (a[k], b.get(k, math.nan))
     tables = []
     for run_id in (original, rerun):
-        path = _mlflow().artifacts.download_artifacts(run_id=run_id, artifact_path="tables/customers.parquet")
+        path = mlflow_module().artifacts.download_artifacts(run_id=run_id, artifact_path="tables/customers.parquet")
         tables.append(pl.read_parquet(path).select("customer_id", "cluster"))
     both = tables[0].join(tables[1], on="customer_id", how="full", suffix="_rerun", coalesce=True)
     out.customers = both.height
     out.missing_customers = int(both["cluster"].null_count() + both["cluster_rerun"].null_count())
     out.label_diffs = int((both["cluster"] != both["cluster_rerun"]).fill_null(False).sum())
     return out
+
+
+def data_digest(uri: str, run_id: str) -> str | None:
+    """The digest of the data a run read (param ``data.digest``)."""
+    return mlflow_module().MlflowClient(uri).get_run(run_id).data.params.get("data.digest")
+
+
+def mark_identical(uri: str, run_id: str, *, identical: bool) -> None:
+    """Tag a re-execution with its verdict (``rfmlab.rerun_identical``)."""
+    mlflow_module().MlflowClient(uri).set_tag(run_id, "rfmlab.rerun_identical", str(identical).lower())

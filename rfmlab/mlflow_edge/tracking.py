@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rfmlab
+from rfmlab.locks import sqlite_init_lock
 
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 UI_QUERY = "?workflowType=machine_learning"
 
 
-def _mlflow():
+def mlflow_module():
     # rfmlab talks only to the store it is given; set MLFLOW_DISABLE_TELEMETRY=false to allow MLflow's telemetry
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     # rfmlab's console shows its own stages; MLflow's per-download tqdm bar (loading a model) would interleave
@@ -65,39 +66,17 @@ def _artifact_location(uri: str, name: str) -> str | None:
 _READY: set[str] = set()
 
 
-@contextlib.contextmanager
-def sqlite_init_lock(uri: str):
-    """Serialise schema creation on a local SQLite store across processes (an flock beside the file).
-
-    MLflow and Optuna create their tables on first use; two processes doing that on a fresh file at the
-    same moment break each other's migrations. Other URIs (servers) need no lock.
-    """
-    if not uri.startswith("sqlite:///"):
-        yield
-        return
-    import fcntl
-
-    db = Path(uri[len("sqlite:///") :])
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with open(db.with_name(db.name + ".lock"), "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def init_store(uri: str) -> None:
     """Create (or check) the store's schema once per process; safe when processes start together."""
     if uri in _READY:
         return
     with sqlite_init_lock(uri):
-        _mlflow().MlflowClient(uri).search_experiments(max_results=1)
+        mlflow_module().MlflowClient(uri).search_experiments(max_results=1)
     _READY.add(uri)
 
 
 def ensure_experiment(name: str, uri: str) -> str:
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     init_store(uri)
     mlflow.set_tracking_uri(uri)
     client = mlflow.MlflowClient()
@@ -142,7 +121,11 @@ def ui_hint(uri: str) -> str:
     """How to open the UI of this store (a tracking server is its own UI)."""
     if is_server(uri):
         return f"{uri.rstrip('/')}  [dim](the tracking server's UI)[/]"
-    return f"make ui   [dim](mlflow ui --backend-store-uri {uri})[/]"
+    command = f"mlflow ui --backend-store-uri {uri}"
+    clone_store = f"sqlite:///{Path.cwd().resolve() / 'mlruns' / 'mlflow.db'}"
+    if Path("Makefile").is_file() and uri == clone_store:
+        return f"make ui   [dim]({command})[/]"
+    return command
 
 
 def redact(url: str) -> str:
@@ -176,7 +159,7 @@ class RunHandle:
 
     # --- logging helpers (all go to this run, active or not) ---
     def _client(self):
-        return _mlflow().MlflowClient(self.uri)
+        return mlflow_module().MlflowClient(self.uri)
 
     def log_params(self, params: dict, *, only_new: bool = False) -> dict[str, str]:
         """Log params; with ``only_new`` skip keys the run already has (a resumed or shared run).
@@ -245,7 +228,7 @@ class RunHandle:
         self._client().log_artifacts(self.run_id, str(local), path)
 
     def log_input(self, df, name: str, *, source: str, digest: str, context: str = "training") -> None:
-        mlflow = _mlflow()
+        mlflow = mlflow_module()
         from mlflow.data.code_dataset_source import CodeDatasetSource
 
         if source.startswith("synthetic:"):
@@ -268,7 +251,7 @@ class RunHandle:
 
 
 def run_exists(uri: str, run_id: str) -> bool:
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     try:
         mlflow.MlflowClient(uri).get_run(run_id)
     except mlflow.exceptions.MlflowException:
@@ -276,7 +259,7 @@ def run_exists(uri: str, run_id: str) -> bool:
     return True
 
 
-def _base_tags(tags: dict | None) -> dict[str, str]:
+def base_tags(tags: dict | None) -> dict[str, str]:
     all_tags = {"rfmlab.version": rfmlab.__version__, **(tags or {})}
     commit = git_commit()
     if commit:
@@ -298,7 +281,7 @@ def start_run(
     ``run_id`` reopens an existing run (a resumed search) instead of creating one. Nothing logged
     before a failure is lost: artifacts are written as each stage finishes.
     """
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     exp_id = ensure_experiment(experiment, uri)
     client = mlflow.MlflowClient(uri)
     if run_id:
@@ -309,7 +292,7 @@ def start_run(
         # set_tag is a select-then-insert without the retry its batch path has (a UniqueViolation on PostgreSQL)
         client.log_batch(run_id, tags=[RunTag("rfmlab.resumed", "true")])
     else:
-        run_id = client.create_run(exp_id, run_name=run_name, tags=_base_tags(tags)).info.run_id
+        run_id = client.create_run(exp_id, run_name=run_name, tags=base_tags(tags)).info.run_id
     handle = RunHandle(run_id=run_id, experiment_id=exp_id, experiment_name=experiment, uri=uri)
     mlflow.set_tracking_uri(uri)
     mlflow.start_run(run_id=run_id)  # active, so models can be logged into it with mlflow.pyfunc.log_model
@@ -343,7 +326,7 @@ def log_table(handle: RunHandle, frames: dict[str, object], *, path: str = "tabl
 
 def sweep_runs(uri: str, sweep_id: str) -> list:
     """Top-level runs (searches or single fits) of one sweep, across experiments, oldest first."""
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     client = mlflow.MlflowClient(uri)
     exps = [e.experiment_id for e in client.search_experiments()]
     if not exps:
@@ -355,7 +338,7 @@ def sweep_runs(uri: str, sweep_id: str) -> list:
 
 def find_runs(uri: str, *, experiment: str | None = None, sweep: str | None = None, run_ids: list[str] | None = None):
     """Top-level FINISHED runs to compare (no trial children, no earlier comparison runs)."""
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     client = mlflow.MlflowClient(uri)
     if run_ids:
         runs = [client.get_run(r) for r in run_ids]
@@ -377,14 +360,14 @@ def find_runs(uri: str, *, experiment: str | None = None, sweep: str | None = No
 
 
 def experiment_name(uri: str, experiment_id: str) -> str:
-    return _mlflow().MlflowClient(uri).get_experiment(experiment_id).name
+    return mlflow_module().MlflowClient(uri).get_experiment(experiment_id).name
 
 
 def load_table(uri: str, run_id: str, *, path: str = "tables/customers.parquet"):
     """A polars frame from a run's parquet artifact (None when the run has none)."""
     import polars as pl
 
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     with tempfile.TemporaryDirectory() as tmp:
         try:
             local = mlflow.artifacts.download_artifacts(

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
-import polars as pl
+import matplotlib
 
-from rfmlab.report.figures import plt
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import polars as pl
 
 PALETTE = plt.get_cmap("tab20")
 

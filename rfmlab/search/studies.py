@@ -67,7 +67,7 @@ def storage_for(url: str):
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if url.startswith(("sqlite", "postgresql", "mysql")):
         kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-        from rfmlab.mlflow_edge.tracking import sqlite_init_lock
+        from rfmlab.locks import sqlite_init_lock
 
         with warnings.catch_warnings(), sqlite_init_lock(url):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
