@@ -39,7 +39,7 @@ def _view(run) -> dict:
 
 def test_batched_insert_equals_mlflows_own_client(store):
     uri, exp, parent = store
-    client = tracking._mlflow().MlflowClient(uri)
+    client = tracking.mlflow_module().MlflowClient(uri)
     times = {"start_ms": 1_700_000_000_000, "end_ms": 1_700_000_004_000}
     own = child_runs._log_one(_run(uri, exp, parent, 3, failed=True, **times))
     [bulk] = child_runs.log_child_runs([_run(uri, exp, parent, 3, failed=True, **times)])

@@ -16,7 +16,7 @@ GROUPS = {
     g: sorted(p.stem for p in (Path(CONF_DIR) / g).glob("*.yaml"))
     for g in ("dataset", "features", "algorithm", "search", "tracking", "segments")
 }
-EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR).parent / "experiments").glob("*.yaml"))
+EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml"))
 
 
 def compose_cfg(overrides=()):
@@ -64,7 +64,7 @@ def test_overrides_reach_the_objects():
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_every_experiment_composes_with_its_question(name):
-    text = (Path(CONF_DIR).parent / "experiments" / f"{name}.yaml").read_text()
+    text = (Path(CONF_DIR) / "experiment" / f"{name}.yaml").read_text()
     assert text.startswith("# @package _global_") and "Question:" in text
     cfg = compose_cfg([f"+experiment={name}"])
     assert cfg["study"]["name"] == name

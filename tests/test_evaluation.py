@@ -76,7 +76,7 @@ def test_silhouette_interval_bootstrap_and_normal_agree_and_shrink_with_the_samp
 def test_trials_within_the_best_interval_are_reported_indistinguishable():
     import optuna
 
-    from rfmlab.jobs import search_artifacts
+    from rfmlab import search
 
     study = optuna.create_study(direction="maximize")
     dist = {"n_clusters": optuna.distributions.IntDistribution(2, 12)}
@@ -86,5 +86,5 @@ def test_trials_within_the_best_interval_are_reported_indistinguishable():
                                                   user_attrs={"metrics": m}))  # fmt: skip
     best = study.best_trial
     assert best.params == {"n_clusters": 2}
-    close = search_artifacts.indistinguishable(study, best=best)
+    close = search.indistinguishable(study, best=best)
     assert [(p, round(v, 3)) for _, p, v in close] == [("n_clusters=3", 0.446)]  # k=4 lies outside [0.445, 0.455]

@@ -37,6 +37,7 @@ def _track(args) -> None:
     from rfmlab.jobs import timeline
     from rfmlab.mlflow_edge import tracking
     from rfmlab.report import console
+    from rfmlab.timeline import TimelineSpec
 
     if not Path(args.input).is_file():
         raise RfmlabError(f"--input {args.input} does not exist; give a transaction log file")
@@ -48,7 +49,7 @@ def _track(args) -> None:
         dataset = dataset_config(args.dataset or "ecommerce")
     if args.dataset and args.model:
         dataset = dataset_config(args.dataset)
-    spec = timeline.TrackSpec(
+    spec = TimelineSpec(
         dataset=dataset,
         input=args.input,
         every=args.every,

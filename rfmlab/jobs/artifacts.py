@@ -6,9 +6,6 @@ import rfmlab
 from rfmlab import pipeline
 from rfmlab.mlflow_edge import tracking
 
-# features whose training distribution the model keeps, for drift (PSI) when rfmlab-track follows it over time
-DRIFT_FEATURES = ("recency", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
-
 
 def log_fit(handle: tracking.RunHandle, *, fit: pipeline.Fit, cfg: dict, prep: pipeline.Prepared | None = None) -> None:
     """Metrics, tables, segment summaries and plots of a fitted clustering into ``handle``'s run."""
@@ -77,27 +74,10 @@ def log_segmenter(handle: tracking.RunHandle, *, fit: pipeline.Fit, prep: pipeli
     """The run's pyfunc model: RFM settings, fitted transform, clusterer, assignment and names."""
     if not cfg["tracking"].get("log_model", True):
         return None
-    from rfmlab import evaluate
-    from rfmlab.cluster import Assigner
     from rfmlab.mlflow_edge import pyfunc
-    from rfmlab.pipeline import Segmenter
 
-    segmenter = Segmenter(
-        algorithm=fit.algorithm,
-        params=fit.params,
-        dataset=cfg["dataset"],
-        columns=prep.columns,
-        transform=prep.transform,
-        assigner=Assigner(
-            fit.algorithm, estimator=fit.estimator, **dict(zip(("X", "labels"), fit.training_set(prep.X), strict=True))
-        ),
-        names=fit.names,
-        analysis_date=prep.analysis_date.isoformat(),
-        metadata={"rfmlab_version": rfmlab.__version__, "run_id": handle.run_id},
-        reference={
-            c: evaluate.reference(fit.customers[c].to_numpy()) for c in DRIFT_FEATURES if c in fit.customers.columns
-        },
-    )
+    metadata = {"rfmlab_version": rfmlab.__version__, "run_id": handle.run_id}
+    segmenter = pipeline.build_segmenter(fit, prep=prep, dataset=cfg["dataset"], metadata=metadata)
     uri = pyfunc.log_model(segmenter, example=fit.customers.head(5))
     handle.set_tags({"rfmlab.model_uri": uri})
     return uri

@@ -14,7 +14,7 @@ from rfmlab import pipeline, search
 from rfmlab.errors import RfmlabError
 from rfmlab.jobs import artifacts, context, search_artifacts, trials
 from rfmlab.mlflow_edge import child_runs, tracking
-from rfmlab.report import console, description
+from rfmlab.report import console, description, search_tables
 from rfmlab.search import studies
 
 
@@ -234,9 +234,9 @@ def run(cfg: dict, *, config_yaml: str) -> dict:
             story.update(selection=selection, picks=picks)
             handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep=prep, fit=fit, search=story)})
 
-    search_artifacts.best_table(study, spec=spec, counts=counts, best=best, seconds=seconds, selection=selection)
+    search_tables.best_table(study, spec=spec, counts=counts, best=best, seconds=seconds, selection=selection)
     if picks:
-        search_artifacts.k_table(picks, chosen=int(params["n_clusters"]))
+        search_tables.k_table(picks, chosen=int(params["n_clusters"]))
     return {
         **context.summary(cfg, prep=prep, fit=fit, handle=handle, title="rfmlab search (best trial refitted)"),
         "study_name": study.study_name,

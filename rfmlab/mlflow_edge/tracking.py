@@ -128,6 +128,13 @@ def ui_hint(uri: str) -> str:
     return command
 
 
+def metric_key(prefix: str, name: str) -> str:
+    """An MLflow-safe metric key for a display name (letters, digits, _ - . / and spaces are kept)."""
+    import re
+
+    return prefix + "." + re.sub(r"[^0-9A-Za-z_\-. /]", "_", name)
+
+
 def redact(url: str) -> str:
     """A storage URL without its password (``postgresql://user:***@host/db``), for params and messages."""
     import re

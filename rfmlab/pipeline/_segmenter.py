@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from rfmlab import evaluate
 from rfmlab.cluster import Assigner
 from rfmlab.data import load
 from rfmlab.errors import DataError
@@ -104,3 +105,27 @@ class Segmenter:
                 "outlier_score": scores,
             }
         )
+
+
+# features whose training distribution a segmenter keeps, for drift (PSI) when rfmlab-timeline follows it over time
+DRIFT_FEATURES = ("recency", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
+
+
+def build_segmenter(fit, *, prep, dataset: dict, metadata: dict | None = None) -> Segmenter:
+    """What a fit learned, ready to score new customers: the dataset's layout and cleaning (``dataset``, the config
+    section), the fitted transform, an out-of-sample assigner trained on the customers the estimator saw, the
+    cluster names and each feature's training distribution (for drift)."""
+    X, labels = fit.training_set(prep.X)
+    customers = fit.customers
+    return Segmenter(
+        algorithm=fit.algorithm,
+        params=fit.params,
+        dataset=dataset,
+        columns=prep.columns,
+        transform=prep.transform,
+        assigner=Assigner(fit.algorithm, estimator=fit.estimator, X=X, labels=labels),
+        names=fit.names,
+        analysis_date=prep.analysis_date.isoformat(),
+        metadata=dict(metadata or {}),
+        reference={c: evaluate.reference(customers[c].to_numpy()) for c in DRIFT_FEATURES if c in customers.columns},
+    )

@@ -1,0 +1,51 @@
+"""A log's customer tables at a series of snapshot dates, from one cleaning pass (``TimelineSpec`` says which)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from rfmlab import pipeline
+from rfmlab.data import load
+from rfmlab.errors import DataError
+from rfmlab.features import snapshots
+
+FEATURES = ("recency", "frequency", "monetary")  # drift is measured on these when no model gives its own
+
+
+def _no_stage(name: str):
+    return contextlib.nullcontext()
+
+
+@dataclass(kw_only=True)
+class TimelineSpec:
+    """The over-time command's options: which log, its layout, the snapshot spacing and range, the drift threshold."""
+
+    dataset: dict  # layout and cleaning of the log (the model's, or --dataset's)
+    input: str
+    every: str = "month"
+    start: date | None = None
+    end: date | None = None
+    experiment: str = "timeline"
+    psi_threshold: float = 0.2
+
+
+def snapshot_tables(
+    spec: TimelineSpec, *, stage=_no_stage, on_stage=lambda n, o: None
+) -> tuple[dict[date, pl.DataFrame], pipeline.CleanLog]:
+    """The customer table at each snapshot date, from one cleaning pass over the log."""
+    ds = load.DatasetSpec.from_dict({**{k: v for k, v in spec.dataset.items() if k != "synthetic"},
+                                     "path": spec.input, "download": {}, "synthetic": {}})  # fmt: skip
+    log = pipeline.clean_log(ds, stage=stage, on_stage=on_stage)
+    with stage("fold the kept lines"):
+        rows = snapshots.fold(log.kept)
+    if rows.height == 0:
+        raise DataError(f"no line of {spec.input} is left after cleaning; check --dataset and the file")
+    days = rows[snapshots.DAY]
+    when = snapshots.dates(days.min(), days.max(), every=spec.every, start=spec.start, end=spec.end)
+    with stage(f"{len(when)} snapshots ({spec.every})"):
+        tables = {d: snapshots.table(rows, repeats=log.repeats, as_of=d) for d in when}
+    return {d: t for d, t in tables.items() if t.height}, log
