@@ -13,7 +13,7 @@ def make_run(uri, name, customers, labels, metrics):
         uri, experiment="cmp", run_name=name, tags={"rfmlab.algorithm": "kmeans", "rfmlab.dataset": "t"}
     ) as h:
         h.log_metrics(metrics)
-        tracking.log_table(h, {"customers.parquet": pl.DataFrame({"customer_id": customers, "cluster": labels})})
+        tracking.log_tables(h, {"tables/customers.parquet": pl.DataFrame({"customer_id": customers, "cluster": labels})})
     return h.run_id
 
 

@@ -46,7 +46,7 @@ def _log_comparison(uri: str, experiment_id: str, scope: str, sort_by: str, boar
     """The comparison as a run of its own: tables, an HTML page and the ARI heatmap."""
     import polars as pl
 
-    from rfmlab.mlflow_edge import tracking
+    from rfmlab.mlflow_edge import catalog, tracking
     from rfmlab.report import figures
 
     exp_name = tracking.experiment_name(uri, experiment_id)
@@ -55,15 +55,16 @@ def _log_comparison(uri: str, experiment_id: str, scope: str, sort_by: str, boar
         h.log_params({"compare.scope": scope, "compare.n_runs": len(short)})
         ari_named = ari.with_columns(pl.col("run_id").replace(short)).rename(short)
         common_df = pl.DataFrame({"run_id": list(short), **{short[k]: common[:, i] for i, k in enumerate(short)}})
-        tables_out = {"leaderboard.csv": board, "ari_matrix.csv": ari, "common_customers.csv": common_df}
-        tracking.log_table(h, tables_out, path="compare")
+        tracking.log_tables(
+            h, {catalog.LEADERBOARD: board, catalog.ARI_MATRIX: ari, catalog.COMMON_CUSTOMERS: common_df}
+        )
         sections = [
             ("Leaderboard", f"sorted by {sort_by}", board),
             ("Pairwise adjusted Rand index", "on the customers both runs share", ari_named),
         ]
-        h.log_text(figures.segments_html(f"Comparison: {scope}", sections=sections), "compare/comparison.html")
+        h.log_text(figures.segments_html(f"Comparison: {scope}", sections=sections), catalog.COMPARISON_PAGE)
         fig = figures.ari_heatmap(ari_named)
-        h.log_figure(fig, "compare/ari_matrix.png")
+        h.log_figure(fig, catalog.ARI_MATRIX_PNG)
         figures.close(fig)
     return h
 

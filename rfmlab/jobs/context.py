@@ -7,7 +7,7 @@ import contextlib
 import platform
 
 from rfmlab import cluster, pipeline
-from rfmlab.mlflow_edge import tracking
+from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console
 
 # keys that may differ between the processes / sessions of one search; not logged as run params
@@ -118,7 +118,7 @@ def prepare(cfg: dict, *, handle: tracking.RunHandle | None, quiet: bool = False
             handle.log_input(out["head"], cfg["dataset"]["name"], source=_source(cfg["dataset"]), digest=out["digest"])
         elif name == "clean":
             console.cleaning_report(out)
-            handle.log_dict(out.to_dict(), "data/cleaning_report.json")
+            handle.log_dict(out.to_dict(), catalog.CLEANING_REPORT)
             handle.log_metrics({"rows_in": out.rows_in, "rows_out": out.rows_out})
 
     prep = pipeline.prepare(

@@ -13,7 +13,7 @@ import time
 from rfmlab import pipeline, search
 from rfmlab.errors import RfmlabError
 from rfmlab.jobs import artifacts, context, search_artifacts, trials
-from rfmlab.mlflow_edge import child_runs, tracking
+from rfmlab.mlflow_edge import catalog, child_runs, tracking
 from rfmlab.report import console, description, search_tables
 from rfmlab.search import studies
 
@@ -159,7 +159,7 @@ def _log_front(handle, study, spec) -> str:
          **dict(zip(spec.names, t.values, strict=True)), "chosen": t.number == best.number}
         for t in front
     ]  # fmt: skip
-    tracking.log_table(handle, {"pareto_front.csv": pl.DataFrame(rows)}, path="search")
+    tracking.log_tables(handle, {catalog.PARETO_FRONT: pl.DataFrame(rows)})
     handle.log_metrics({"pareto_front_size": len(front)})
     handle.set_tags({"search.selection": reason, "search.select.rule": spec.select.rule})
     on_front = {t.number for t in front}
@@ -192,7 +192,7 @@ def run(cfg: dict, *, config_yaml: str) -> dict:
             study.set_user_attr(studies.PARENT_ATTR, handle.run_id)
         fixed = {"algorithm.fixed_params": str(context.algorithm_params(cfg))}
         handle.log_params({**_params_with_effective(cfg), **fixed}, only_new=True)
-        handle.log_text(config_yaml, "config/config.yaml")
+        handle.log_text(config_yaml, catalog.CONFIG)
         if prep is not None:
             handle.log_params(
                 {"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, only_new=True

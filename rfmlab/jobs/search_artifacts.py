@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from rfmlab import evaluate, pipeline, search
+from rfmlab.mlflow_edge import catalog
 from rfmlab.report import console
 
 
@@ -28,7 +29,7 @@ def log_elbow(handle, *, study, best) -> None:
         knee_k=ks[kn] if kn is not None else None,
         chosen_k=best.params["n_clusters"],
     )
-    handle.log_figure(fig, "search/elbow.png")
+    handle.log_figure(fig, catalog.ELBOW)
     figures.close(fig)
     handle.log_dict(
         {
@@ -37,7 +38,7 @@ def log_elbow(handle, *, study, best) -> None:
             "silhouette": [None if s != s else s for s in sil],
             "knee_k": ks[kn] if kn is not None else None,
         },
-        "search/elbow.json",
+        catalog.ELBOW_JSON,
     )
 
 
@@ -48,16 +49,16 @@ def log_search_plots(handle, *, study, spec, algo, prep, space, best, params) ->
         study, params=list(space), objectives=spec.names if spec.multi else None
     ).items():
         if fig is not None:
-            handle.log_figure(fig, f"search/{name}.png")
+            handle.log_figure(fig, catalog.optuna_chart(name, "png"))
             figures.close(fig)
         if html is not None:
-            handle.log_text(html, f"search/{name}.html")
+            handle.log_text(html, catalog.optuna_chart(name, "html"))
     if "n_clusters" in space:
         log_elbow(handle, study=study, best=best)
     if algo == "dbscan" and "eps" in best.params:
         k = max(int(params.get("min_samples") or 5) - 1, 1)
         fig = figures_search.k_distance(search.k_distance(prep.X, k), float(best.params["eps"]), k=k)
-        handle.log_figure(fig, "search/k_distance.png")
+        handle.log_figure(fig, catalog.K_DISTANCE)
         figures.close(fig)
 
 
@@ -78,10 +79,10 @@ def log_k_report(handle, *, prep, algo: str, params: dict, space: dict, spec, se
                                   n_resamples=rep.n_resamples, gap_refs=rep.gap_refs, seed=seed)  # fmt: skip
     chosen = int(params["n_clusters"])
     picks = evaluate.k_picks(table)
-    handle.log_text(table.write_csv(), "search/n_clusters.csv")
+    handle.log_text(table.write_csv(), catalog.N_CLUSTERS)
     handle.log_metrics({f"k_pick_{name}": k for name, k in picks.items() if k is not None})
     if figure:
         fig = figures_search.n_clusters_report(table, picks=picks, chosen_k=chosen)
-        handle.log_figure(fig, "search/n_clusters.png")
+        handle.log_figure(fig, catalog.N_CLUSTERS_PNG)
         figures.close(fig)
     return picks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rfmlab import pipeline
 from rfmlab.jobs import artifacts, context
-from rfmlab.mlflow_edge import tracking
+from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console, description
 
 
@@ -17,7 +17,7 @@ def run(cfg: dict, *, config_yaml: str) -> dict:
         uri, experiment=context.experiment(cfg), run_name=context.run_name(cfg), tags=context.tags(cfg)
     ) as handle:
         handle.log_params({**context.params(cfg), "algorithm.effective_params": str(params)})
-        handle.log_text(config_yaml, "config/config.yaml")
+        handle.log_text(config_yaml, catalog.CONFIG)
         prep = context.prepare(cfg, handle=handle)
         fit = pipeline.fit(
             prep, algorithm=algo, params=params, seed=seed, stage=console.stage, max_exact=context.max_exact(cfg)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import polars as pl
 
 from rfmlab import timeline
-from rfmlab.mlflow_edge import tracking
+from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console, timeline_description
 
 HEATMAPS = 24  # transition heatmaps drawn: the latest steps (every matrix is logged as CSV)
@@ -44,7 +44,7 @@ def run(spec: timeline.TimelineSpec, *, segment, reference: dict | None, tags: d
         h.log_params({"input": spec.input, "every": spec.every, "start": str(spec.start), "end": str(spec.end),
                       "psi_threshold": spec.psi_threshold, "dataset.name": spec.dataset.get("name")})  # fmt: skip
         tables, log = timeline.snapshot_tables(spec, stage=console.stage)
-        h.log_dict(log.report.to_dict(), "data/cleaning_report.json")
+        h.log_dict(log.report.to_dict(), catalog.CLEANING_REPORT)
         with console.stage("segments per snapshot"):
             segmented = {d: segment(t) for d, t in tables.items()}
         counts = log_shares(h, segmented=segmented)
@@ -76,15 +76,15 @@ def _log_artifacts(h, segmented, counts, matrices, acts, psi, threshold) -> None
     from rfmlab.report.figures import close
 
     path = timeline.paths(segmented)
-    frames = {"paths.parquet": path, "segment_counts.csv": counts, "activity.csv": acts, "psi.csv": psi}
-    frames |= {f"transitions/{a}_to_{b}.csv": m for (a, b), m in matrices.items()}
-    tracking.log_table(h, frames, path="tables")
-    figs = {"plots/segment_shares.png": pm.shares(counts), "plots/sankey.png": pm.alluvial(path)}
+    frames = {catalog.PATHS: path, catalog.SEGMENT_COUNTS: counts, catalog.ACTIVITY: acts, catalog.PSI: psi}
+    frames |= {catalog.transitions(a, b): m for (a, b), m in matrices.items()}
+    tracking.log_tables(h, frames)
+    figs = {catalog.SEGMENT_SHARES_PNG: pm.shares(counts), catalog.SANKEY_PNG: pm.alluvial(path)}
     if psi.height:
-        figs["plots/psi.png"] = pm.psi_lines(psi, threshold=threshold)
+        figs[catalog.PSI_PNG] = pm.psi_lines(psi, threshold=threshold)
     for (a, b), m in list(matrices.items())[-HEATMAPS:]:  # one per step (the latest ones when there are many)
-        figs[f"plots/transitions/{a}_to_{b}.png"] = pm.transition_heatmap(m, f"From {a} to {b}")
+        figs[catalog.transitions_png(a, b)] = pm.transition_heatmap(m, f"From {a} to {b}")
     for name, fig in figs.items():
         h.log_figure(fig, name)
         close(fig)
-    h.log_text(pm.sankey_html(path), "plots/sankey.html")
+    h.log_text(pm.sankey_html(path), catalog.SANKEY)

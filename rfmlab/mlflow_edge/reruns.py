@@ -10,6 +10,7 @@ import polars as pl
 import yaml
 
 from rfmlab.errors import RfmlabError
+from rfmlab.mlflow_edge import catalog
 from rfmlab.mlflow_edge.tracking import mlflow_module
 
 TIMINGS = ("search_seconds", "trial_seconds")  # wall times: never identical, not compared
@@ -36,7 +37,7 @@ def record(uri: str, run_id: str) -> Record:
         parent = run.data.tags["mlflow.parentRunId"]
         raise RfmlabError(f"run {run_id} is a search trial; re-run its search instead: rfmlab-rerun {parent}")
     try:
-        text = mlflow_module().artifacts.load_text(f"runs:/{run_id}/config/config.yaml")
+        text = mlflow_module().artifacts.load_text(f"runs:/{run_id}/{catalog.CONFIG}")
     except Exception as e:  # noqa: BLE001
         raise RfmlabError(f"run {run_id} has no config/config.yaml (not an rfmlab run?)") from e
     cfg = yaml.safe_load(text)
@@ -91,7 +92,7 @@ def compare(uri: str, original: str, rerun: str) -> Comparison:
             out.metric_diffs[k] = (a[k], b.get(k, math.nan))
     tables = []
     for run_id in (original, rerun):
-        path = mlflow_module().artifacts.download_artifacts(run_id=run_id, artifact_path="tables/customers.parquet")
+        path = mlflow_module().artifacts.download_artifacts(run_id=run_id, artifact_path=catalog.CUSTOMERS)
         tables.append(pl.read_parquet(path).select("customer_id", "cluster"))
     both = tables[0].join(tables[1], on="customer_id", how="full", suffix="_rerun", coalesce=True)
     out.customers = both.height

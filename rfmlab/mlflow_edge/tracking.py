@@ -26,6 +26,7 @@ from pathlib import Path
 
 import rfmlab
 from rfmlab.locks import sqlite_init_lock
+from rfmlab.mlflow_edge import catalog
 
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
@@ -309,7 +310,7 @@ def start_run(
         status = "KILLED" if isinstance(e, KeyboardInterrupt) else "FAILED"
         with contextlib.suppress(Exception):
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            handle.log_text("".join(traceback.format_exception(e)), "error.txt")
+            handle.log_text("".join(traceback.format_exception(e)), catalog.ERROR)
             handle.set_tags({"rfmlab.error": f"{type(e).__name__}: {first}"[:5000]})
         with contextlib.suppress(Exception):
             mlflow.end_run(status)
@@ -318,17 +319,18 @@ def start_run(
         mlflow.end_run("FINISHED")
 
 
-def log_table(handle: RunHandle, frames: dict[str, object], *, path: str = "tables") -> None:
-    """Write polars frames as ``name.parquet`` / ``name.csv`` (by the name's suffix) under ``path``."""
+def log_tables(handle: RunHandle, frames: dict[str, object]) -> None:
+    """Write polars frames at their artifact paths (``catalog``), as parquet or CSV by the path's suffix, in one
+    upload."""
     with tempfile.TemporaryDirectory() as tmp:
-        for fname, df in frames.items():
-            target = Path(tmp) / fname
+        for path, df in frames.items():
+            target = Path(tmp) / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            if fname.endswith(".parquet"):
+            if path.endswith(".parquet"):
                 df.write_parquet(target)
             else:
                 df.write_csv(target)
-        handle.log_dir(Path(tmp), path)
+        handle.log_dir(Path(tmp), None)
 
 
 def sweep_runs(uri: str, sweep_id: str) -> list:
@@ -370,7 +372,7 @@ def experiment_name(uri: str, experiment_id: str) -> str:
     return mlflow_module().MlflowClient(uri).get_experiment(experiment_id).name
 
 
-def load_table(uri: str, run_id: str, *, path: str = "tables/customers.parquet"):
+def load_table(uri: str, run_id: str, *, path: str = catalog.CUSTOMERS):
     """A polars frame from a run's parquet artifact (None when the run has none)."""
     import polars as pl
 

@@ -47,7 +47,6 @@ def front_table(study, *, spec, chosen) -> None:
     """The Pareto front on the console, best first by the first objective; the chosen trial marked."""
     from rich.table import Table
 
-
     front = studies.pareto_front(study)
     sign = 1.0 if spec.directions[0] == "maximize" else -1.0
     t = Table(title=f"Pareto front ({len(front)} trials)", title_justify="left")
@@ -62,7 +61,6 @@ def front_table(study, *, spec, chosen) -> None:
 
 def k_table(picks: dict, *, chosen: int) -> None:
     from rich.table import Table
-
 
     t = Table(title=f"number of clusters: each criterion's pick (chosen k={chosen})", title_justify="left")
     for col in ("criterion", "preferred k", "rule"):
