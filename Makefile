@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint ui dashboard serve bench clean-store help postgres-server
+.PHONY: run test test-fast lint ui dashboard serve bench clean-store help postgres-server
 MODEL ?= models:/rfm-segmenter@champion
 PORT  ?= 5001
 STUDIES ?= mlruns/optuna.journal
@@ -16,6 +16,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 help:
 	@echo "make run    - install into .venv and run the main job on the embedded default dataset"
 	@echo "make test   - install with dev extras and run the whole test suite"
+	@echo "make test-fast - the unit tests only (tests/unit: stage code, no subprocess or server; under 2 minutes)"
 	@echo "make ui     - open the MLflow UI on mlruns/mlflow.db (http://127.0.0.1:5000)"
 	@echo "make dashboard - optuna-dashboard on the search studies (mlruns/optuna.journal, http://127.0.0.1:8080)"
 	@echo "make serve  - serve models:/rfm-segmenter@champion on http://127.0.0.1:5001/invocations"
@@ -41,6 +42,9 @@ run: $(STAMP)
 
 test: $(DEVSTAMP) postgres-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(DEVSTAMP)
+	$(BIN)/python -m pytest tests/unit -m "not slow" $(PYTEST_ARGS)
 
 # tests/test_distributed.py starts a real PostgreSQL server (Debian's package; installed here when missing)
 postgres-server:

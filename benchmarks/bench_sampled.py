@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from rfmlab import cluster, pipeline
+from rfmlab.data.spec import DatasetSpec
+from rfmlab.features import FeatureSpec
 
 CASES = (  # algorithm, params, customers, max_exact (the configured threshold)
     ("agglomerative", {"n_clusters": 5, "linkage": "ward"}, 20_000, 10_000),
@@ -33,7 +35,7 @@ def main() -> None:
     out = {}
     for algo, params, n, limit in CASES:
         dataset = {"name": "e", "kind": "ecommerce", "synthetic": {"n_customers": n, "seed": 42}, "columns": COLUMNS}
-        X = pipeline.prepare(dataset, feats={"transform": ["log", "standard"]}).X
+        X = pipeline.prepare(DatasetSpec.from_dict(dataset), features=FeatureSpec(transform=["log", "standard"])).X
         t = time.perf_counter()
         exact = cluster.fit(algo, params=params, X=X, seed=0).labels
         t_exact = time.perf_counter() - t

@@ -24,6 +24,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from rfmlab import pipeline, search
+from rfmlab.data.spec import DatasetSpec
+from rfmlab.evaluate import EvaluationSpec
+from rfmlab.features import FeatureSpec
 from rfmlab.jobs import trials
 from rfmlab.mlflow_edge import child_runs, tracking
 from rfmlab.search import studies
@@ -86,22 +89,24 @@ def main():
     print(f"KMeans n_init={KMEANS['n_init']}, {a.trials} trials, TPE seed {a.seed}")
     t = time.perf_counter()
     prep = pipeline.prepare(
-        {
-            "name": "bench",
-            "kind": "stock_market",
-            "synthetic": {"n_customers": a.customers, "seed": a.seed},
-            "columns": {
-                "customer": "AccountID",
-                "invoice": "TradeID",
-                "date": "TradeTime",
-                "quantity": "Quantity",
-                "price": "Price",
-            },
-            "return_prefix": None,
-            "cleaning": {"cancellations": "drop"},
-        },
-        feats={"transform": ["log", "standard"]},
-        sample_size=10_000,
+        DatasetSpec.from_dict(
+            {
+                "name": "bench",
+                "kind": "stock_market",
+                "synthetic": {"n_customers": a.customers, "seed": a.seed},
+                "columns": {
+                    "customer": "AccountID",
+                    "invoice": "TradeID",
+                    "date": "TradeTime",
+                    "quantity": "Quantity",
+                    "price": "Price",
+                },
+                "return_prefix": None,
+                "cleaning": {"cancellations": "drop"},
+            }
+        ),
+        features=FeatureSpec(transform=["log", "standard"]),
+        evaluation=EvaluationSpec(sample_size=10_000),
         seed=a.seed,
     )
     print(f"data: {prep.customers.height:,} customers prepared in {time.perf_counter() - t:.1f} s")

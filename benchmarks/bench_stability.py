@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 from rfmlab import cluster, evaluate, pipeline, search
+from rfmlab.data.spec import DatasetSpec
+from rfmlab.evaluate import EvaluationSpec
+from rfmlab.features import FeatureSpec
 
 ALGORITHMS = {
     "kmeans": {"n_clusters": 5, "n_init": 10},
@@ -39,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def stability_costs(n_customers: int) -> dict:
     dataset = {"name": "e", "kind": "ecommerce", "synthetic": {"n_customers": n_customers, "seed": 42},
                "columns": COLUMNS}  # fmt: skip
-    prep = pipeline.prepare(dataset, feats={"transform": ["log", "standard"]}, sample_size=10_000, seed=42)
+    prep = pipeline.prepare(DatasetSpec.from_dict(dataset), features=FeatureSpec(transform=["log", "standard"]),
+                            evaluation=EvaluationSpec(sample_size=10_000), seed=42)  # fmt: skip
     out = {}
     for algo, params in ALGORITHMS.items():
         labels = cluster.fit(algo, params=params, X=prep.X, seed=42).labels

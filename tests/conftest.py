@@ -1,25 +1,9 @@
-import os
-import subprocess
-import sys
+"""Fixtures: the shared real data, a fresh MLflow store, a composed config, a small prepared dataset."""
+
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-# conf/dataset/online_retail.yaml's column mapping, for tests that build a DatasetSpec by hand
-ONLINE_RETAIL = {
-    "customer": "CustomerID",
-    "invoice": "InvoiceNo",
-    "date": "InvoiceDate",
-    "quantity": "Quantity",
-    "price": "UnitPrice",
-}
-
-
-def shared_data_dir() -> Path | None:
-    env = os.environ.get("RFMLAB_SHARED_DATA")
-    path = Path(env) if env else ROOT.parent / "shared" / "data"
-    return path if path.is_dir() else None
+from helpers import shared_data_dir
 
 
 @pytest.fixture(scope="session")
@@ -36,27 +20,31 @@ def store(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
 
 
-def run_cli(*args: str, cwd: Path, env_extra: dict | None = None, timeout: int = 300, module="rfmlab.cli"):
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+@pytest.fixture(scope="session")
+def composed_config():
+    """``compose(overrides)``: the resolved config of ``conf/`` with command-line overrides, as a plain dict (what
+    the ``rfmlab`` command hands to ``jobs.Settings.from_config``)."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from rfmlab.resources import CONF_DIR
+
+    def make(overrides: list[str]) -> dict:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            cfg = compose("config", overrides=list(overrides))
+        plain = OmegaConf.to_container(cfg, resolve=True)
+        plain.pop("hydra", None)
+        return plain
+
+    return make
 
 
-def spawn_cli(*args: str, cwd: Path = ROOT) -> subprocess.Popen:
-    """The rfmlab CLI in the background (stderr captured as text), for kill and concurrency tests."""
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "rfmlab.cli", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@pytest.fixture(scope="session")
+def small_prepared(composed_config):
+    """The embedded e-commerce data, 600 customers, prepared as the default config does (log then standard, every
+    rule scheme, rfm11 naming, 20 stability resamples)."""
+    from rfmlab import pipeline
+    from rfmlab.jobs import Settings
+
+    s = Settings.from_config(composed_config(["dataset.synthetic.n_customers=600", "seed=7"]))
+    return pipeline.prepare(s.dataset, features=s.features, segments=s.segments, evaluation=s.evaluation, seed=s.seed)

@@ -41,7 +41,8 @@ def _task(cfg) -> dict | None:
     try:
         plain, cfg_yaml = _plain(cfg)
         plain["sweep_id"] = sweep.sweep_id()
-        return jobs.run(plain, config_yaml=cfg_yaml)
+        settings = jobs.Settings.from_config(plain)  # every section validated here, before any run starts
+        return jobs.run(settings, config_yaml=cfg_yaml)
     except RfmlabError as e:
         console.error(str(e))
         if sweep.sweep_id() is not None:  # a sweep goes on with its other jobs; the exit code says it failed

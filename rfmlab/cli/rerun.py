@@ -34,7 +34,7 @@ def _rerun(args) -> None:
     if rec.commit and commit and rec.commit != commit:
         console.console.print(f"  [yellow]recorded at commit {rec.commit[:10]}, running at {commit[:10]}[/]")
     cfg = reruns.config_for_rerun(rec, uri=uri)
-    result = jobs.run(cfg, config_yaml=OmegaConf.to_yaml(OmegaConf.create(cfg)))
+    result = jobs.run(jobs.Settings.from_config(cfg), config_yaml=OmegaConf.to_yaml(OmegaConf.create(cfg)))
     new = result["run_id"]
     cmp = reruns.compare(uri, rec.run_id, new)
     digest = reruns.data_digest(uri, new)

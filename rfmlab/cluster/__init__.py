@@ -16,11 +16,13 @@ from rfmlab.cluster._algorithms import (
     sample_rows,
 )
 from rfmlab.cluster._assign import Assigner
+from rfmlab.cluster._spec import AlgorithmSpec
 
 __all__ = [
     "COUNT_PARAMS",
     "REGISTRY",
     "Algorithm",
+    "AlgorithmSpec",
     "Assigner",
     "Fitted",
     "check_customers",

@@ -153,6 +153,14 @@ def short_hash(line_hash: pl.Expr) -> pl.Expr:
     return (line_hash & 0xFFFFFFFF).cast(pl.UInt32)
 
 
+def _first_bad(checks: list[tuple[str, str, pl.Expr]]) -> pl.Expr:
+    """Index + 1 into BAD_ROLES of a line's first unreadable value, 0 when none."""
+    bad = pl.lit(0, dtype=pl.UInt8)
+    for role, _, flag in reversed(checks):
+        bad = pl.when(flag).then(pl.lit(BAD_ROLES.index(role) + 1, dtype=pl.UInt8)).otherwise(bad)
+    return bad
+
+
 def canonical(
     lf: pl.LazyFrame,
     spec: DatasetSpec,
@@ -184,9 +192,7 @@ def canonical(
     checks.append(("date", c.date, bad_date))
     customer = _text_id(schema[c.customer], c.customer)
     checks.insert(0, ("customer", c.customer, customer.str.contains(FFFD, literal=True).fill_null(False)))
-    bad = pl.lit(0, dtype=pl.UInt8)  # index + 1 into BAD_ROLES of the first unreadable value, 0 when none
-    for role, _, flag in reversed(checks):
-        bad = pl.when(flag).then(pl.lit(BAD_ROLES.index(role) + 1, dtype=pl.UInt8)).otherwise(bad)
+    bad = _first_bad(checks)
     line_hash = pl.struct(list(schema)).hash()
     own = pl.format("#row{}", pl.col(ROW)) if row_ids else pl.format("#{}", line_hash)
     noinv = pl.lit(True)
@@ -217,7 +223,7 @@ def canonical(
     )
 
 
-def check(raw: pl.LazyFrame, head: pl.DataFrame, bad_rows: int, spec: DatasetSpec) -> None:
+def check(raw: pl.LazyFrame, *, head: pl.DataFrame, bad_rows: int, spec: DatasetSpec) -> None:
     """Refuse a log with unreadable values (``bad_rows`` lines flagged in ``_bad``), naming the first one."""
     if not bad_rows:
         return
@@ -246,7 +252,7 @@ def canonicalize(raw: pl.DataFrame, *, spec: DatasetSpec) -> pl.DataFrame:
     """``canonical`` on an in-memory frame, checked, plus ``_duplicate`` (every exact repeat of an earlier raw
     row), the reference the streaming path is tested against."""
     tx = canonical(raw.lazy(), spec, head=raw.head(2000)).collect()
-    check(raw.lazy(), raw.head(2000), int((tx[BAD] > 0).sum()), spec)
+    check(raw.lazy(), head=raw.head(2000), bad_rows=int((tx[BAD] > 0).sum()), spec=spec)
     return tx.drop(BAD).with_columns(
         (~raw.select(pl.struct(pl.all()).is_first_distinct()).to_series()).alias("_duplicate")
     )

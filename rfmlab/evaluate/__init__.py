@@ -23,6 +23,7 @@ from rfmlab.evaluate._stability import (
     BANDS,
     RESAMPLING,
     STABLE,
+    EvaluationSpec,
     Stability,
     StabilitySpec,
     best_jaccard,
@@ -43,6 +44,7 @@ from rfmlab.evaluate._validity import (
 __all__ = [
     "BANDS",
     "DIRECTION",
+    "EvaluationSpec",
     "K_ALGORITHMS",
     "K_CRITERIA",
     "METRICS",

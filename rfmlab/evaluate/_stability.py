@@ -57,6 +57,27 @@ class StabilitySpec:
         return spec
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvaluationSpec:
+    """The ``evaluation`` config section: the evaluation sample's size and the stability settings."""
+
+    sample_size: int = 10_000
+    stability: StabilitySpec = StabilitySpec()
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> EvaluationSpec:
+        from rfmlab.errors import ConfigError
+
+        d = dict(d or {})
+        unknown = sorted(set(d) - {"sample_size", "stability"})
+        if unknown:
+            raise ConfigError(f"unknown evaluation option(s) {unknown}; valid are ['sample_size', 'stability']")
+        size = int(d.get("sample_size", 10_000))
+        if size < 2:
+            raise ConfigError(f"evaluation.sample_size={size}; use at least 2 (default 10000)")
+        return cls(sample_size=size, stability=StabilitySpec.from_dict(d.get("stability")))
+
+
 def best_jaccard(original: np.ndarray, resampled: np.ndarray, *, k: int) -> np.ndarray:
     """For each original cluster code 0..k-1, the largest Jaccard index with any resampled cluster, over the
     points of the resample; NaN for an original cluster with no point in it. Both arrays label the same points;

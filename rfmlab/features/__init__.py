@@ -6,5 +6,6 @@
 """
 
 from rfmlab.features._rfm import PROBE_ROWS, RUNS_CHUNK_ROWS, aggregate, parse_date, rfm, table
+from rfmlab.features._spec import FeatureSpec
 
-__all__ = ["PROBE_ROWS", "RUNS_CHUNK_ROWS", "aggregate", "parse_date", "rfm", "table"]
+__all__ = ["FeatureSpec", "PROBE_ROWS", "RUNS_CHUNK_ROWS", "aggregate", "parse_date", "rfm", "table"]

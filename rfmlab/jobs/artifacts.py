@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import rfmlab
 from rfmlab import pipeline
+from rfmlab.jobs.settings import PlotsSpec
 from rfmlab.mlflow_edge import catalog, tracking
 
 
-def log_fit(handle: tracking.RunHandle, *, fit: pipeline.Fit, cfg: dict, prep: pipeline.Prepared | None = None) -> None:
+def log_fit(
+    handle: tracking.RunHandle, *, fit: pipeline.Fit, plots: PlotsSpec, seed: int, prep: pipeline.Prepared | None = None
+) -> None:
     """Metrics, tables, segment summaries and plots of a fitted clustering into ``handle``'s run."""
     handle.log_metrics({**fit.metrics, "n_customers": float(len(fit.labels))})
     handle.log_dict({str(k): v for k, v in fit.sizes.items()}, catalog.CLUSTER_SIZES)
     handle.log_dict({str(k): v for k, v in fit.names.items()}, catalog.CLUSTER_NAMES)
     tables = log_tables(handle, fit=fit, prep=prep)
-    if (cfg.get("plots") or {}).get("enabled", True):
-        log_plots(handle, fit=fit, cfg=cfg, schemes=prep.schemes if prep is not None else {}, tables=tables)
+    if plots.enabled:
+        schemes = prep.schemes if prep is not None else {}
+        log_plots(handle, fit=fit, max_points=plots.max_points, seed=seed, schemes=schemes, tables=tables)
 
 
 def log_tables(handle: tracking.RunHandle, *, fit: pipeline.Fit, prep: pipeline.Prepared | None) -> dict:
@@ -41,11 +45,12 @@ def log_tables(handle: tracking.RunHandle, *, fit: pipeline.Fit, prep: pipeline.
     return tables
 
 
-def log_plots(handle: tracking.RunHandle, *, fit: pipeline.Fit, cfg: dict, schemes: dict, tables: dict) -> None:
+def log_plots(
+    handle: tracking.RunHandle, *, fit: pipeline.Fit, max_points: int, seed: int, schemes: dict, tables: dict
+) -> None:
     from rfmlab.report import figures
 
-    pcfg = cfg.get("plots") or {}
-    max_points, seed, names = int(pcfg.get("max_points", 5000)), int(cfg.get("seed", 0)), fit.names or None
+    names = fit.names or None
     charts = {
         catalog.SCATTER_3D: lambda: figures.scatter3d_png(fit.customers, names=names, max_points=max_points, seed=seed),
         catalog.CLUSTER_SIZES_PNG: lambda: figures.cluster_sizes(fit.profile, names=names),
@@ -68,14 +73,16 @@ def log_plots(handle: tracking.RunHandle, *, fit: pipeline.Fit, cfg: dict, schem
     )
 
 
-def log_segmenter(handle: tracking.RunHandle, *, fit: pipeline.Fit, prep: pipeline.Prepared, cfg: dict) -> str | None:
+def log_segmenter(
+    handle: tracking.RunHandle, *, fit: pipeline.Fit, prep: pipeline.Prepared, dataset: dict, log_model: bool = True
+) -> str | None:
     """The run's pyfunc model: RFM settings, fitted transform, clusterer, assignment and names."""
-    if not cfg["tracking"].get("log_model", True):
+    if not log_model:
         return None
     from rfmlab.mlflow_edge import pyfunc
 
     metadata = {"rfmlab_version": rfmlab.__version__, "run_id": handle.run_id}
-    segmenter = pipeline.build_segmenter(fit, prep=prep, dataset=cfg["dataset"], metadata=metadata)
+    segmenter = pipeline.build_segmenter(fit, prep=prep, dataset=dataset, metadata=metadata)
     uri = pyfunc.log_model(segmenter, example=fit.customers.head(5))
     handle.set_tags({"rfmlab.model_uri": uri})
     return uri

@@ -7,6 +7,7 @@ import contextlib
 import platform
 
 from rfmlab import cluster, pipeline
+from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console
 
@@ -14,91 +15,60 @@ from rfmlab.report import console
 VOLATILE = ("search.resume", "search.n_workers", "search.n_trials", "search.timeout", "sweep_id", "rerun_of")
 
 
-def algorithm_params(cfg: dict) -> dict:
-    """``algorithm.params`` with the study's per-algorithm pins (``study.params.<name>``) on top."""
-    algo = cfg["algorithm"]
-    pins = ((cfg.get("study") or {}).get("params") or {}).get(algo["name"]) or {}
-    return {**(algo.get("params") or {}), **pins}
-
-
-def max_exact(cfg: dict) -> int | None:
-    """``algorithm.fit.max_exact``: above this many customers, fit on a sample of that size, assign the rest."""
-    value = (cfg["algorithm"].get("fit") or {}).get("max_exact")
-    return None if value is None else int(value)
-
-
-def search_space(cfg: dict, *, prep: pipeline.Prepared) -> dict:
+def search_space(s: Settings, *, prep: pipeline.Prepared) -> dict:
     """The algorithm's search space with data-derived bounds taken from the customers it is fitted on (the
     sample above ``max_exact``: DBSCAN's eps depends on how dense the fitted points are)."""
-    from rfmlab import cluster, search
+    from rfmlab import search
 
-    X, limit = prep.X, max_exact(cfg)
+    X, limit = prep.X, s.algorithm.max_exact
     if limit is not None and len(X) > limit:
-        X = X[cluster.sample_rows(len(X), limit, int(cfg.get("seed", 0)))]
-    share = float((cfg.get("search") or {}).get("min_cluster_share") or 0.0)
-    return search.resolve_space(
-        cfg["algorithm"]["name"], space=cfg["algorithm"].get("search_space") or {}, X=X, min_share=share
-    )
+        X = X[cluster.sample_rows(len(X), limit, s.seed)]
+    share = s.search.min_cluster_share if s.search is not None else 0.0
+    return search.resolve_space(s.algorithm.name, space=s.algorithm.search_space, X=X, min_share=share)
 
 
-def run_name(cfg: dict, *, prefix: str = "") -> str:
-    return cfg["tracking"].get("run_name") or f"{prefix}{cfg['algorithm']['name']}-{cfg['features']['name']}"
+def run_name(s: Settings, *, prefix: str = "") -> str:
+    return s.tracking.run_name or f"{prefix}{s.algorithm.name}-{s.features.name}"
 
 
-def experiment(cfg: dict) -> str:
-    return cfg["tracking"].get("experiment") or cfg["dataset"]["name"]
-
-
-def tags(cfg: dict) -> dict:
+def tags(s: Settings) -> dict:
     out = {
-        "rfmlab.dataset": cfg["dataset"]["name"],
-        "rfmlab.features": cfg["features"]["name"],
-        "rfmlab.algorithm": cfg["algorithm"]["name"],
-        "rfmlab.search": (cfg.get("search") or {}).get("name", "none"),
+        "rfmlab.dataset": s.dataset.name,
+        "rfmlab.features": s.features.name,
+        "rfmlab.algorithm": s.algorithm.name,
+        "rfmlab.search": s.search_mode,
         "rfmlab.python": platform.python_version(),
     }
-    if cfg.get("sweep_id"):
-        out["rfmlab.sweep_id"] = str(cfg["sweep_id"])
-    if cfg.get("rerun_of"):
-        out["rfmlab.rerun_of"] = str(cfg["rerun_of"])
-    if (cfg.get("study") or {}).get("name"):
-        out["rfmlab.study"] = str(cfg["study"]["name"])
+    if s.sweep_id:
+        out["rfmlab.sweep_id"] = s.sweep_id
+    if s.rerun_of:
+        out["rfmlab.rerun_of"] = s.rerun_of
+    if s.study:
+        out["rfmlab.study"] = str(s.study)
     return out
 
 
-def params(cfg: dict) -> dict:
-    """Flattened config as run params; scheme bodies stay in config/config.yaml (names only here)."""
-    seg = cfg.get("segments") or {}
+def params(s: Settings) -> dict:
+    """The config as given, flattened, as run params; scheme bodies stay in config/config.yaml (names only)."""
+    seg = s.raw.get("segments") or {}
     cfg = {
-        **cfg,
+        **s.raw,
         "segments": {"schemes": sorted(k for k, v in seg.items() if isinstance(v, dict)), "naming": seg.get("naming")},
     }
     flat = tracking.flatten(cfg)
     return {k: v for k, v in flat.items() if not k.startswith(VOLATILE)}
 
 
-def _source(dataset: dict) -> str:
-    download = dataset.get("download") or {}
-    if dataset.get("path"):
-        return str(dataset["path"])
+def _source(dataset) -> str:
+    download = dataset.download or {}
+    if dataset.path:
+        return str(dataset.path)
     if download.get("enabled"):
         return str(download.get("url"))
-    return f"synthetic:{dataset['kind']}"
+    return f"synthetic:{dataset.kind}"
 
 
-def naming_config(segments_cfg: dict | None) -> dict | None:
-    """The body of ``segments.naming``'s scheme from ``conf/segments/`` when that scheme is not selected
-    (``segments=quartile`` keeps naming clusters with rfm11); None when it is selected or unset."""
-    seg = segments_cfg or {}
-    naming = seg.get("naming")
-    if not naming or naming in seg:
-        return None
-    from rfmlab.resources import scheme_config
-
-    return scheme_config(naming, "segments.naming")
-
-
-def prepare(cfg: dict, *, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
+def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
     """``pipeline.prepare`` with each stage's output logged into ``handle``'s run as soon as it exists."""
 
     def on_stage(name: str, out) -> None:
@@ -109,39 +79,37 @@ def prepare(cfg: dict, *, handle: tracking.RunHandle | None, quiet: bool = False
         if name == "clean" and out.replaced_lines:
             console.console.print(
                 f"  [yellow]{out.replaced_lines:,} line(s) had bytes that are not valid "
-                f"{cfg['dataset'].get('encoding', 'utf8')}[/] (kept, shown as \ufffd); set dataset.encoding if wrong"
+                f"{s.dataset.encoding}[/] (kept, shown as \ufffd); set dataset.encoding if wrong"
             )
         if handle is None:
             return
         if name == "load":
             handle.log_params({"data.digest": out["digest"], "data.date_format": out.get("date_format") or "native"})
-            handle.log_input(out["head"], cfg["dataset"]["name"], source=_source(cfg["dataset"]), digest=out["digest"])
+            handle.log_input(out["head"], s.dataset.name, source=_source(s.dataset), digest=out["digest"])
         elif name == "clean":
             console.cleaning_report(out)
             handle.log_dict(out.to_dict(), catalog.CLEANING_REPORT)
             handle.log_metrics({"rows_in": out.rows_in, "rows_out": out.rows_out})
 
     prep = pipeline.prepare(
-        cfg["dataset"],
-        feats=cfg["features"],
-        sample_size=int(cfg["evaluation"]["sample_size"]),
-        seed=int(cfg.get("seed", 0)),
+        s.dataset,
+        features=s.features,
+        segments=s.segments,
+        evaluation=s.evaluation,
+        seed=s.seed,
         stage=(lambda name: contextlib.nullcontext()) if quiet else console.stage,
         on_stage=on_stage,
-        segments_cfg=cfg.get("segments"),
-        naming_cfg=naming_config(cfg.get("segments")),
-        stability_cfg=cfg["evaluation"].get("stability"),
     )
     if handle is not None:
         handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
-    cluster.check_customers(cfg["algorithm"]["name"], {}, prep.X)  # fewer than 2: nothing to cluster or search
+    cluster.check_customers(s.algorithm.name, {}, prep.X)  # fewer than 2: nothing to cluster or search
     return prep
 
 
-def banner(cfg: dict, *, uri: str) -> None:
+def banner(s: Settings, *, uri: str) -> None:
     console.console.print(
-        f"[bold]rfmlab[/] {cfg['dataset']['name']} · {cfg['features']['name']} · {cfg['algorithm']['name']} "
-        f"· search={cfg.get('search', {}).get('name', 'none')} [dim]→ experiment '{experiment(cfg)}' in {uri}[/]"
+        f"[bold]rfmlab[/] {s.dataset.name} · {s.features.name} · {s.algorithm.name} "
+        f"· search={s.search_mode} [dim]→ experiment '{s.experiment}' in {uri}[/]"
     )
 
 
@@ -161,13 +129,15 @@ def _stability_row(fit: pipeline.Fit) -> dict:
     return {"cluster stability": shown + noise}
 
 
-def summary(cfg, *, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str, extra_rows=None) -> dict:
+def summary(s: Settings, *, prep: pipeline.Prepared, fit: pipeline.Fit, handle, title: str, extra_rows=None) -> dict:
     """Print the run's summary table with its links; returns ids, metrics and the run link."""
-    link = tracking.run_url(tracking.ui_url(cfg["tracking"], handle.uri), handle.experiment_id, handle.run_id)
+    link = tracking.run_url(
+        tracking.ui_url({"ui_url": s.tracking.ui_url}, handle.uri), handle.experiment_id, handle.run_id
+    )
     rows = {
-        "dataset": f"{cfg['dataset']['name']} ({prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept)",
+        "dataset": f"{s.dataset.name} ({prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept)",
         "customers": f"{prep.customers.height:,} (as of {prep.analysis_date})",
-        "features": f"{cfg['features']['name']}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
+        "features": f"{s.features.name}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
         "algorithm": f"{fit.algorithm} {fit.params}",
         **_segment_row(fit),
         **(extra_rows or {}),

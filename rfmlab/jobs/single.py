@@ -4,27 +4,34 @@ from __future__ import annotations
 
 from rfmlab import pipeline
 from rfmlab.jobs import artifacts, context
+from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console, description
 
 
-def run(cfg: dict, *, config_yaml: str) -> dict:
+def run(s: Settings, *, config_yaml: str) -> dict:
     """Prepare, fit, log every artifact and the model; returns ids, metrics and the run link."""
-    uri = tracking.store_uri(cfg["tracking"].get("uri"))
-    algo, params, seed = cfg["algorithm"]["name"], context.algorithm_params(cfg), int(cfg.get("seed", 0))
-    context.banner(cfg, uri=uri)
-    with tracking.start_run(
-        uri, experiment=context.experiment(cfg), run_name=context.run_name(cfg), tags=context.tags(cfg)
-    ) as handle:
-        handle.log_params({**context.params(cfg), "algorithm.effective_params": str(params)})
+    uri = tracking.store_uri(s.tracking.uri)
+    algo, params, seed = s.algorithm.name, s.algorithm.params, s.seed
+    context.banner(s, uri=uri)
+    with tracking.start_run(uri, experiment=s.experiment, run_name=context.run_name(s), tags=context.tags(s)) as handle:
+        handle.log_params({**context.params(s), "algorithm.effective_params": str(params)})
         handle.log_text(config_yaml, catalog.CONFIG)
-        prep = context.prepare(cfg, handle=handle)
+        prep = context.prepare(s, handle=handle)
         fit = pipeline.fit(
-            prep, algorithm=algo, params=params, seed=seed, stage=console.stage, max_exact=context.max_exact(cfg)
+            prep, algorithm=algo, params=params, seed=seed, stage=console.stage, max_exact=s.algorithm.max_exact
         )
         handle.log_params(fit.fit_params)
         with console.stage("log to MLflow"):
-            artifacts.log_fit(handle, fit=fit, cfg=cfg, prep=prep)
-            artifacts.log_segmenter(handle, fit=fit, prep=prep, cfg=cfg)
-            handle.set_tags({"mlflow.note.content": description.markdown(cfg, prep=prep, fit=fit)})
-    return context.summary(cfg, prep=prep, fit=fit, handle=handle, title="rfmlab run")
+            artifacts.log_fit(handle, fit=fit, plots=s.plots, seed=s.seed, prep=prep)
+            artifacts.log_segmenter(
+                handle, fit=fit, prep=prep, dataset=s.dataset_section, log_model=s.tracking.log_model
+            )
+            handle.set_tags(
+                {
+                    "mlflow.note.content": description.markdown(
+                        fit, prep=prep, dataset=s.dataset.name, features=s.features.name
+                    )
+                }
+            )
+    return context.summary(s, prep=prep, fit=fit, handle=handle, title="rfmlab run")

@@ -8,6 +8,7 @@ from collections import Counter
 
 from rfmlab import search
 from rfmlab.jobs import context
+from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import child_runs
 from rfmlab.report import console
 from rfmlab.search import studies
@@ -58,7 +59,7 @@ def trial_times(trial) -> dict[str, int]:
     return out
 
 
-def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int | None = None) -> None:
+def optimize(s: Settings, *, prep, spec, space, study, on_trial, progress=None, share: int | None = None) -> None:
     """Run trials until the study holds ``spec.n_trials`` finished ones (or this process ran ``share``)."""
     import optuna
 
@@ -67,10 +68,10 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
         remaining = min(remaining, share)
     if remaining <= 0:
         return
-    algo, seed = cfg["algorithm"]["name"], int(cfg.get("seed", 0))
-    params = context.algorithm_params(cfg)
+    algo, seed = s.algorithm.name, s.seed
+    params = s.algorithm.params
     objective = search.Objective(
-        prep, algorithm=algo, base_params=params, space=space, spec=spec, seed=seed, max_exact=context.max_exact(cfg)
+        prep, algorithm=algo, base_params=params, space=space, spec=spec, seed=seed, max_exact=s.algorithm.max_exact
     )
     callbacks = [on_trial, StopAt(spec.n_trials)]
     if progress is not None:
@@ -82,18 +83,22 @@ def optimize(cfg, prep, spec, space, study, on_trial, progress=None, share: int 
 
 
 def worker_main(
-    cfg: dict, *, study_name: str, parent_run_id: str, experiment_id: str, uri: str, worker: int, share: int
+    config: dict, *, study_name: str, parent_run_id: str, experiment_id: str, uri: str, worker: int, share: int
 ):
-    """A spawned worker process: same data, same study, its own sampler seed."""
-    spec = search.SearchSpec.from_dict(cfg["search"])
-    prep = context.prepare(cfg, handle=None, quiet=True)
-    space = context.search_space(cfg, prep=prep)
-    study, _ = studies.open_study(cfg, spec=spec, space=space, worker=worker, name=study_name)
+    """A spawned worker process: same data, same study, its own sampler seed (``config``: the resolved config,
+    parsed here again since a spawned process starts empty)."""
+    s = Settings.from_config(config)
+    spec = s.search
+    prep = context.prepare(s, handle=None, quiet=True)
+    space = context.search_space(s, prep=prep)
+    study, _ = studies.open_study(
+        studies.study_base_name(s.raw), spec=spec, space=space, worker=worker, name=study_name
+    )
     with child_runs.ChildRunWriter() as writer:
         logger = TrialLogger(
-            uri, experiment_id=experiment_id, parent_run_id=parent_run_id, tags=context.tags(cfg), writer=writer
+            uri, experiment_id=experiment_id, parent_run_id=parent_run_id, tags=context.tags(s), writer=writer
         )
-        optimize(cfg, prep, spec, space, study, logger, share=share)
+        optimize(s, prep=prep, spec=spec, space=space, study=study, on_trial=logger, share=share)
 
 
 class StopAt:

@@ -211,7 +211,7 @@ def child_trial_numbers(uri: str, experiment_id: str, parent_run_id: str) -> set
     return {int(r.data.tags["optuna.trial_number"]) for r in runs if "optuna.trial_number" in r.data.tags}
 
 
-def tag_trials(uri: str, experiment_id: str, parent_run_id: str, tags_by_trial: dict[int, dict]) -> int:
+def tag_trials(uri: str, *, experiment_id: str, parent_run_id: str, tags_by_trial: dict[int, dict]) -> int:
     """Set tags on the child runs of the given trial numbers (the Pareto front's, after a search), where they differ
     from the run's; returns how many child runs were written."""
     from mlflow.entities import RunTag

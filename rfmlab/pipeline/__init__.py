@@ -7,7 +7,7 @@ progress display (the CLI passes the console's); ``on_stage`` receives each fini
 
 from rfmlab.pipeline._customers import CleanLog, clean_log, customer_table
 from rfmlab.pipeline._fit import Fit, fit, stability_of
-from rfmlab.pipeline._prepare import Prepared, feature_columns, naming_scheme, prepare
+from rfmlab.pipeline._prepare import Prepared, prepare
 from rfmlab.pipeline._reports import k_report
 from rfmlab.pipeline._segmenter import DRIFT_FEATURES, OUTPUT_COLUMNS, Segmenter, build_segmenter
 
@@ -19,9 +19,7 @@ __all__ = [
     "Segmenter",
     "clean_log",
     "customer_table",
-    "feature_columns",
     "fit",
-    "naming_scheme",
     "prepare",
     "stability_of",
     "DRIFT_FEATURES",

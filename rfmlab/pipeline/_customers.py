@@ -75,7 +75,7 @@ def clean_log(
         kept, repeats, report, bad = clean_mod.scan(
             src.lf, tx=tx, has_price=has_price, policy=spec.cleaning, as_of=as_of, canonical=canonical
         )
-        load.check(src.lf, src.head, bad, spec)
+        load.check(src.lf, head=src.head, bad_rows=bad, spec=spec)
     return CleanLog(src=src, spec=spec, kept=kept, repeats=repeats, report=report)
 
 

@@ -36,11 +36,15 @@ def segments_table(fit: pipeline.Fit) -> list[str]:
     return rows
 
 
-def markdown(cfg: dict, *, prep: pipeline.Prepared, fit: pipeline.Fit, search: dict | None = None) -> str:
-    """``search``: ``counts`` (n_trials_*), ``best`` (the chosen Optuna trial), ``objectives`` (names, in the
+def markdown(
+    fit: pipeline.Fit, *, prep: pipeline.Prepared, dataset: str, features: str, search: dict | None = None
+) -> str:
+    """``dataset`` / ``features``: the config names of the data and the features.
+
+    ``search``: ``counts`` (n_trials_*), ``best`` (the chosen Optuna trial), ``objectives`` (names, in the
     study's order), ``seconds`` and, for several objectives, ``selection`` (how the trial was chosen)."""
     m = fit.metrics
-    title = f"### {fit.algorithm} on {cfg['dataset']['name']}: {_num(m.get('n_clusters'))} clusters"
+    title = f"### {fit.algorithm} on {dataset}: {_num(m.get('n_clusters'))} clusters"
     if m.get("silhouette") == m.get("silhouette"):
         title += f", silhouette {_num(m.get('silhouette'))}"
     fitted = fit.fit_params
@@ -49,10 +53,10 @@ def markdown(cfg: dict, *, prep: pipeline.Prepared, fit: pipeline.Fit, search: d
     lines = [
         title,
         "",
-        f"**Data** {cfg['dataset']['name']}: {prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept; "
+        f"**Data** {dataset}: {prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept; "
         f"**{prep.customers.height:,} customers** as of {prep.analysis_date}",
         "",
-        f"**Features** {cfg['features']['name']}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
+        f"**Features** {features}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
         "",
         f"**Model** {fit.algorithm} ({_params(fit.params)}), {how}",
         "",

@@ -134,10 +134,19 @@ class Objective:
             return tuple(float(metrics[n]) for n in self.spec.names)
         return float(metrics[self.spec.metric])
 
+    def _unfinished(self, trial, params: dict, state: str, reason: str, t0: float) -> str:
+        """Record a pruned or failed trial (its reason on the trial and in its record); returns the reason."""
+        import time
+
+        trial.set_user_attr("prune_reason" if state == "PRUNED" else "fail_reason", reason)
+        seconds = time.perf_counter() - t0
+        self.on_trial(TrialRecord(number=trial.number, params=params, metrics={}, state=state, reason=reason,
+                                  duplicate_of=None, seconds=seconds))  # fmt: skip
+        return reason
+
     def _evaluate(self, trial, params: dict, t0: float) -> tuple[dict, dict]:
         """Fit one trial's params and score it: (metrics, extra user attrs). A fit the data cannot support is
         pruned with its reason; a fit that fails is failed with its first line."""
-        import time
 
         import optuna
 
@@ -160,35 +169,9 @@ class Objective:
                     memory=self.memory,
                 ).labels
         except TooFewCustomers as e:  # the data cannot support these parameters: pruned, with the reason
-            reason = str(e)
-            trial.set_user_attr("prune_reason", reason)
-            self.on_trial(
-                TrialRecord(
-                    number=trial.number,
-                    params=params,
-                    metrics={},
-                    state="PRUNED",
-                    reason=reason,
-                    duplicate_of=None,
-                    seconds=time.perf_counter() - t0,
-                )
-            )
-            raise optuna.TrialPruned(reason) from e
+            raise optuna.TrialPruned(self._unfinished(trial, params, "PRUNED", str(e), t0)) from e
         except (ValueError, MemoryError, RfmlabError) as e:
-            msg = str(e).splitlines()[0]
-            trial.set_user_attr("fail_reason", msg)
-            self.on_trial(
-                TrialRecord(
-                    number=trial.number,
-                    params=params,
-                    metrics={},
-                    state="FAIL",
-                    reason=msg,
-                    duplicate_of=None,
-                    seconds=time.perf_counter() - t0,
-                )
-            )
-            raise FitFailed(msg) from e
+            raise FitFailed(self._unfinished(trial, params, "FAIL", str(e).splitlines()[0], t0)) from e
         metrics = ev.score(labels, on_sample=sampled)
         if self.spec.needs_stability and metrics["n_clusters"] >= 1:
             n_fitted = self.max_exact if sampled else len(X)

@@ -75,8 +75,9 @@ def storage_for(url: str):
     return url
 
 
-def open_study(cfg: dict, *, spec: SearchSpec, space: dict, worker: int = 0, name: str | None = None):
-    """Create or load the study this config searches. Returns (study, created)."""
+def open_study(base_name: str, *, spec: SearchSpec, space: dict, worker: int = 0, name: str | None = None):
+    """Create or load the study this config searches (``base_name``: ``study_base_name`` of the config, the prefix
+    of its studies' names). Returns (study, created)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -85,7 +86,7 @@ def open_study(cfg: dict, *, spec: SearchSpec, space: dict, worker: int = 0, nam
     if name is None:
         name = spec.study_name
     if name is None:
-        base = study_base_name(cfg)
+        base = base_name
         if spec.resume:
             names = [s.study_name for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith(base)]
             if not names:

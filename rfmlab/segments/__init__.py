@@ -29,7 +29,7 @@ change when cluster ids are permuted; two clusters landing on one name are numbe
 from rfmlab.segments._agreement import agreement
 from rfmlab.segments._naming import OUTLIERS, name_clusters
 from rfmlab.segments._profiles import cluster_profile, contingency, summary
-from rfmlab.segments._schemes import METHODS, RFM, Rule, Scheme, Score, apply, load_schemes
+from rfmlab.segments._schemes import METHODS, RFM, Rule, Scheme, Score, SegmentsSpec, apply, load_schemes
 
 __all__ = [
     "METHODS",
@@ -38,6 +38,7 @@ __all__ = [
     "Rule",
     "Scheme",
     "Score",
+    "SegmentsSpec",
     "agreement",
     "apply",
     "cluster_profile",

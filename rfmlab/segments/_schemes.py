@@ -222,3 +222,29 @@ def apply(scheme: Scheme, customers: pl.DataFrame) -> pl.DataFrame:
         {"customer_id": customers["customer_id"], f"{scheme.name}_code": codes.tolist(), scheme.name: names.tolist()},
         schema={"customer_id": pl.String, f"{scheme.name}_code": pl.String, scheme.name: pl.String},
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SegmentsSpec:
+    """The ``segments`` config section: the rule schemes applied to every customer, and the scheme whose archetypes
+    name the clusters (``naming``: one of the selected schemes, or one given only for naming, ``namer``)."""
+
+    schemes: dict = field(default_factory=dict)  # name -> Scheme
+    naming: str | None = None
+    namer: Scheme | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict | None, *, naming_body: dict | None = None) -> SegmentsSpec:
+        """``d``: scheme name -> body, plus ``naming``; ``naming_body``: the body of the naming scheme when it is
+        not among the selected ones (read from ``conf/segments/`` by the caller). Incomplete schemes are refused."""
+        schemes = load_schemes(d)
+        naming = (d or {}).get("naming") or (next(iter(schemes)) if schemes else None)
+        if naming is None:
+            return cls(schemes=schemes)
+        if naming in schemes:
+            return cls(schemes=schemes, naming=naming, namer=schemes[naming])
+        if naming_body is None:
+            raise ConfigError(
+                f"segments.naming={naming!r} is not a scheme; use one of {sorted(schemes) or 'conf/segments/*.yaml'}"
+            )
+        return cls(schemes=schemes, naming=naming, namer=Scheme.from_dict(naming, naming_body))

@@ -155,11 +155,11 @@ def test_study_names_are_stable_per_config_and_resume_picks_the_latest(tmp_path)
     storage = f"sqlite:///{tmp_path / 'o.db'}"
     space = {"n_clusters": {"type": "int", "low": 2, "high": 3}}
     with pytest.raises(Exception, match="nothing to resume"):
-        studies.open_study(cfg, spec=search.SearchSpec(storage=storage, resume=True), space=space)
-    s1, created1 = studies.open_study(cfg, spec=search.SearchSpec(storage=storage), space=space)
-    s2, created2 = studies.open_study(cfg, spec=search.SearchSpec(storage=storage), space=space)
+        studies.open_study(base, spec=search.SearchSpec(storage=storage, resume=True), space=space)
+    s1, created1 = studies.open_study(base, spec=search.SearchSpec(storage=storage), space=space)
+    s2, created2 = studies.open_study(base, spec=search.SearchSpec(storage=storage), space=space)
     assert created1 and created2 and s1.study_name != s2.study_name
-    s3, created3 = studies.open_study(cfg, spec=search.SearchSpec(storage=storage, resume=True), space=space)
+    s3, created3 = studies.open_study(base, spec=search.SearchSpec(storage=storage, resume=True), space=space)
     assert not created3 and s3.study_name == max(s1.study_name, s2.study_name)
 
 

@@ -3,7 +3,7 @@ reported (exit 3); what cannot be re-run is refused in one line."""
 
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
 from rfmlab.data import synthetic

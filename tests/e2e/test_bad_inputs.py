@@ -5,7 +5,7 @@ a run that had started is FAILED with its error saved."""
 import gzip
 
 import pytest
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.slow

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
-from conftest import ONLINE_RETAIL
+from helpers import ONLINE_RETAIL
 from sklearn.datasets import make_blobs
 
 from rfmlab import cluster, pipeline
 from rfmlab.cluster import Assigner
+from rfmlab.data.spec import DatasetSpec
+from rfmlab.features import FeatureSpec
 
 CASES = [
     ("kmeans", {"n_clusters": 5, "n_init": 4}, 1.0),
@@ -18,13 +20,10 @@ CASES = [
 @pytest.fixture(scope="module")
 def X():
     prep = pipeline.prepare(
-        {
-            "name": "t",
-            "kind": "ecommerce",
-            "synthetic": {"n_customers": 1500, "seed": 5},
-            "columns": ONLINE_RETAIL,
-        },
-        feats={"transform": ["log", "standard"]},
+        DatasetSpec.from_dict(
+            {"name": "t", "kind": "ecommerce", "synthetic": {"n_customers": 1500, "seed": 5}, "columns": ONLINE_RETAIL}
+        ),
+        features=FeatureSpec(transform=["log", "standard"]),
     )
     return prep.X
 

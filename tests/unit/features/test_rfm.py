@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
-from conftest import ONLINE_RETAIL
+from helpers import ONLINE_RETAIL
 
 from rfmlab.data import clean, load
 from rfmlab.errors import ConfigError, DataError

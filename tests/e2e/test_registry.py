@@ -10,7 +10,7 @@ import urllib.request
 
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
 from rfmlab.data import synthetic

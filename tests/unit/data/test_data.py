@@ -4,7 +4,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 import pytest
-from conftest import ONLINE_RETAIL
+from helpers import ONLINE_RETAIL
 
 from rfmlab import pipeline
 from rfmlab.data import clean, load, synthetic

@@ -6,7 +6,7 @@ from pathlib import Path
 import mlflow
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import time
 
 import optuna
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from mlflow.tracking import MlflowClient
 from servers import mlflow_server, postgres
 

@@ -7,7 +7,7 @@ import time
 import optuna
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli, spawn_cli
+from helpers import ROOT, run_cli, spawn_cli
 from mlflow.tracking import MlflowClient
 
 from rfmlab import evaluate

@@ -1,6 +1,6 @@
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import adjusted_rand_score
 
@@ -13,7 +13,9 @@ def make_run(uri, name, customers, labels, metrics):
         uri, experiment="cmp", run_name=name, tags={"rfmlab.algorithm": "kmeans", "rfmlab.dataset": "t"}
     ) as h:
         h.log_metrics(metrics)
-        tracking.log_tables(h, {"tables/customers.parquet": pl.DataFrame({"customer_id": customers, "cluster": labels})})
+        tracking.log_tables(
+            h, {"tables/customers.parquet": pl.DataFrame({"customer_id": customers, "cluster": labels})}
+        )
     return h.run_id
 
 

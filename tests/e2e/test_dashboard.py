@@ -4,7 +4,7 @@ import json
 import urllib.request
 
 import pytest
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 from servers import optuna_dashboard
 
 pytestmark = pytest.mark.slow

@@ -49,7 +49,7 @@ def test_every_combination_composes_and_builds(dataset, feats, algorithm):
     assert cfg["dataset"]["name"] == dataset and cfg["features"]["name"] == feats
     load.DatasetSpec.from_dict(cfg["dataset"])
     transforms.build(cfg["features"]["transform"])
-    cluster.make(cfg["algorithm"]["name"], params=jobs.algorithm_params(cfg), seed=cfg["seed"])
+    cluster.make(cfg["algorithm"]["name"], params=jobs.Settings.from_config(cfg).algorithm.params, seed=cfg["seed"])
     assert cfg["tracking"]["experiment"] == cfg["dataset"]["name"]
 
 
@@ -57,7 +57,7 @@ def test_overrides_reach_the_objects():
     cfg = compose_cfg(
         ["algorithm=kmeans", "algorithm.params.n_clusters=9", "seed=3", "dataset.synthetic.n_customers=77"]
     )
-    est = cluster.make("kmeans", params=jobs.algorithm_params(cfg), seed=cfg["seed"])
+    est = cluster.make("kmeans", params=jobs.Settings.from_config(cfg).algorithm.params, seed=cfg["seed"])
     assert est.n_clusters == 9 and est.random_state == 3
     assert cfg["dataset"]["synthetic"] == {"n_customers": 77, "seed": 3}
 
@@ -70,12 +70,12 @@ def test_every_experiment_composes_with_its_question(name):
     assert cfg["study"]["name"] == name
     for algo in ("kmeans", "dbscan", "agglomerative", "hdbscan"):
         c = compose_cfg([f"+experiment={name}", f"algorithm={algo}"])
-        cluster.make(algo, params=jobs.algorithm_params(c), seed=c["seed"])
+        cluster.make(algo, params=jobs.Settings.from_config(c).algorithm.params, seed=c["seed"])
 
 
 def test_stock_market_seed_study_pins_the_seed_parameters():
     cfg = compose_cfg(["+experiment=stock_market_seed"])
     assert cfg["dataset"]["name"] == "stock_market" and cfg["features"]["transform"] == ["standard"]
-    assert jobs.algorithm_params(cfg)["n_clusters"] == 5
+    assert jobs.Settings.from_config(cfg).algorithm.params["n_clusters"] == 5
     cfg = compose_cfg(["+experiment=stock_market_seed", "algorithm=dbscan"])
-    assert jobs.algorithm_params(cfg) == {"eps": 0.2, "min_samples": 5}
+    assert jobs.Settings.from_config(cfg).algorithm.params == {"eps": 0.2, "min_samples": 5}

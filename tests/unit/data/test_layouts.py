@@ -10,14 +10,15 @@ from functools import partial
 
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from rfmlab import pipeline
 from rfmlab.cli import CONF_DIR
 from rfmlab.data import load, synthetic
+from rfmlab.data.spec import DatasetSpec
 from rfmlab.errors import DataError
+from rfmlab.features import FeatureSpec
 
 
 def dataset_cfg(name, **overrides):
@@ -32,12 +33,12 @@ def retail():
     """A small synthetic log in the UCI Online Retail layout, and its customers after cleaning."""
     raw = synthetic.ecommerce(n_customers=60, seed=3)
     cfg = dataset_cfg("ecommerce", **{"synthetic.n_customers": 60, "synthetic.seed": 3})
-    prep = pipeline.prepare(cfg, feats={"transform": ["log"]})
+    prep = pipeline.prepare(DatasetSpec.from_dict(cfg), features=FeatureSpec(transform=["log"]))
     return raw, prep.customers
 
 
 def customers_from(cfg):
-    return pipeline.prepare(cfg, feats={"transform": ["log"]}).customers
+    return pipeline.prepare(DatasetSpec.from_dict(cfg), features=FeatureSpec(transform=["log"])).customers
 
 
 def as_strings(raw, fmt="%Y-%m-%d %H:%M:%S"):
@@ -177,47 +178,6 @@ def test_date_format_detection():
     assert load.detect_date_format(pl.Series(["2010-12-01 08:26:00"])) == "%Y-%m-%d %H:%M:%S"
     assert load.detect_date_format(pl.Series(["31/12/2010"])) == "%d/%m/%Y"
     assert load.detect_date_format(pl.Series(["soon", "later"])) is None
-
-
-BAD_FILES = {
-    "missing column": (
-        "InvoiceNo,Quantity,InvoiceDate,UnitPrice\n1,2,2021-01-01 10:00:00,3.0\n",
-        "column 'CustomerID' (dataset.columns.customer) not in the data; the file has columns",
-    ),
-    "bad date": (
-        "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,2,2021-01-01 10:00:00,3.0,7\n"
-        "2,1,2021-01-02 10:00:00,3.0,7\n3,1,the 3rd,1.0,8\n",
-        "unparseable date 'the 3rd'",
-    ),
-    "non-numeric": (
-        "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,two,2021-01-01 10:00:00,3.0,7\n",
-        "column 'Quantity' (dataset.columns.quantity) has non-numeric values such as 'two'",
-    ),
-    "empty": ("", "dataset file is empty"),
-    "header only": ("InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n", "has no rows"),
-    "no customer": (
-        "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,2,2021-01-01 10:00:00,3.0,\n",
-        "no valid customer left after cleaning",
-    ),
-}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_files_give_one_line_and_exit_2(tmp_path, case):
-    text, message = BAD_FILES[case]
-    path = tmp_path / "bad.csv"
-    path.write_text(text)
-    res = run_cli(
-        "dataset=online_retail",
-        f"dataset.path={path}",
-        "search=none",
-        f"tracking.uri=sqlite:///{tmp_path / 'm.db'}",
-        cwd=ROOT,
-    )
-    assert res.returncode == 2
-    errors = [line for line in res.stderr.splitlines() if line.strip()]
-    assert len(errors) == 1 and message in errors[0] and "Traceback" not in res.stderr
 
 
 def test_gzipped_csv_in_a_legacy_encoding(tmp_path, retail):

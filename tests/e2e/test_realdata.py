@@ -8,11 +8,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 from mlflow.tracking import MlflowClient
 
 from rfmlab import features, pipeline
 from rfmlab.data import clean, load
+from rfmlab.features import FeatureSpec
 
 pytestmark = pytest.mark.realdata
 
@@ -78,7 +79,7 @@ def test_real_file_counts_and_cleaning_match_an_independent_computation(shared_d
     raw = load.read(spec)
     assert raw.height == n_rows
     assert raw[cust].drop_nulls().n_unique() == n_customers_raw
-    prep = pipeline.prepare(spec, feats={"transform": ["log"]})
+    prep = pipeline.prepare(spec, features=FeatureSpec(transform=["log"]))
     n, expected, as_of = independent_rfm(path, inv, price, cust)
     assert n == n_rows and prep.analysis_date == as_of
     got = {r["customer_id"]: r for r in prep.customers.iter_rows(named=True)}

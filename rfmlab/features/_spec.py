@@ -1,0 +1,31 @@
+"""The ``features`` config section: which customer columns are clustered and how they are transformed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rfmlab.data.schema import FEATURE_COLUMNS
+from rfmlab.errors import ConfigError
+from rfmlab.features import transforms
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureSpec:
+    name: str = "features"
+    columns: list[str] = field(default_factory=lambda: ["recency", "frequency", "monetary"])
+    transform: list[str] = field(default_factory=lambda: ["standard"])
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> FeatureSpec:
+        """Validated before any data is read: unknown columns and transform steps are refused here."""
+        d = dict(d or {})
+        cols = list(d.get("columns") or ["recency", "frequency", "monetary"])
+        bad = [c for c in cols if c not in FEATURE_COLUMNS]
+        if bad:
+            raise ConfigError(f"unknown feature column(s) {bad} in features.columns; choose from {FEATURE_COLUMNS}")
+        steps = list(d.get("transform") or ["standard"])
+        transforms.build(steps)
+        unknown = sorted(set(d) - {"name", "columns", "transform"})
+        if unknown:
+            raise ConfigError(f"unknown features option(s) {unknown}; valid are ['columns', 'name', 'transform']")
+        return cls(name=str(d.get("name") or "features"), columns=cols, transform=steps)
