@@ -131,16 +131,24 @@ def _threads():
     return _CONTROLLER
 
 
-def refitter(name: str, *, params: dict | None, seed: int | None, n_fitted: int):
+COUNT_MODES = ("fixed", "scaled")
+
+
+def refitter(name: str, *, params: dict | None, seed: int | None, n_fitted: int, count_params: str = "fixed"):
     """``refit(X, b)``: the labels of ``name`` with ``params`` fitted again on the resample X (``b`` numbers the
-    resample), for ``evaluate.clusterwise``. A model fitted on ``n_fitted`` customers asks a resample of m points
-    for the same density: its count parameters (``COUNT_PARAMS``) are scaled by m / n_fitted. A resample the
-    parameters cannot cluster (k above its distinct points...) comes back as all noise: nothing reproduced."""
+    resample), for ``evaluate.clusterwise``. ``count_params`` (``COUNT_PARAMS``: DBSCAN's ``min_samples``,
+    HDBSCAN's ``min_samples`` and ``min_cluster_size``): ``"fixed"`` keeps them as given, as R's
+    ``fpc::clusterboot`` does (MinPts unchanged in every resample); ``"scaled"`` (rfmlab's variant) scales them by
+    m / n_fitted for a resample of m points, asking it for the same density in customers per neighbourhood. A
+    resample the parameters cannot cluster (k above its distinct points...) comes back as all noise."""
     import warnings
+
+    if count_params not in COUNT_MODES:
+        raise ConfigError(f"count_params={count_params!r}; use fixed or scaled")
 
     def refit(X, b: int = 0) -> np.ndarray:
         p = dict(params or {})
-        for key, floor in COUNT_PARAMS.get(name, {}).items():
+        for key, floor in COUNT_PARAMS.get(name, {}).items() if count_params == "scaled" else ():
             if p.get(key) is not None:
                 p[key] = max(floor, int(round(p[key] * len(X) / max(n_fitted, 1))))
         try:  # one thread: a resample is small, and OpenMP's threads on busy cores cost 10x (measured under load)

@@ -21,6 +21,8 @@ from rfmlab.evaluate._k_report import (
 )
 from rfmlab.evaluate._stability import (
     BANDS,
+    COUNT_MODES,
+    DISSOLVED,
     RESAMPLING,
     STABLE,
     Stability,
@@ -42,7 +44,9 @@ from rfmlab.evaluate._validity import (
 
 __all__ = [
     "BANDS",
+    "COUNT_MODES",
     "DIRECTION",
+    "DISSOLVED",
     "K_ALGORITHMS",
     "K_CRITERIA",
     "METRICS",
