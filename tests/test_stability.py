@@ -119,7 +119,7 @@ def test_resamples_ask_density_algorithms_for_the_same_density(monkeypatch):
 def test_every_criterion_finds_the_four_blobs():
     spec = evaluate.StabilitySpec(n_resamples=10)
     table = evaluate.k_table(BLOBS, algorithm="kmeans", params=KM, ks=range(2, 9), seed=0, spec=spec, n_refs=5)
-    assert table["k"].to_list() == list(range(2, 9))
+    assert table["k"].to_list() == list(range(1, 9))  # k=1: the gap only
     picks = evaluate.k_picks(table)
     assert picks == dict.fromkeys(evaluate.K_CRITERIA, 4)
     assert evaluate.k_agreement(4, picks) == (6, 6, None) and evaluate.k_agreement(2, picks) == (0, 6, (4, 6))

@@ -45,7 +45,8 @@ def best_table(study, *, spec, counts: dict, best, seconds: float, selection: st
 
 def indistinguishable(study, *, best) -> list[tuple[int, str, float]]:
     """Completed trials with other parameters whose silhouette lies within the best trial's 95% interval
-    (``silhouette_ci_low``..``_high``), best first: on this evaluation sample they cannot be told apart."""
+    (``silhouette_ci_low``..``_high``: a trial's interval is the influence-function one, which lets each point's a(i),
+    b(i) move with the sample and so covers 95%), best first: on this evaluation sample they cannot be told apart."""
     m = best.user_attrs.get("metrics") or {}
     lo = m.get("silhouette_ci_low")
     if lo is None or (m.get("silhouette") is None):
@@ -134,6 +135,7 @@ def log_elbow(handle, *, study, best) -> None:
             "inertia": inertia,
             "silhouette": [None if s != s else s for s in sil],
             "knee_k": ks[kn] if kn is not None else None,
+            "knee": f"k={ks[kn]}" if kn is not None else "none: the curve has no knee (Kneedle, S=1)",
         },
         "search/elbow.json",
     )
@@ -179,6 +181,8 @@ def log_k_report(handle, *, prep, algo: str, params: dict, space: dict, spec, se
     picks = evaluate.k_picks(table)
     handle.log_text(table.write_csv(), "search/n_clusters.csv")
     handle.log_metrics({f"k_pick_{name}": k for name, k in picks.items() if k is not None})
+    if picks.get("gap") == 1:  # k=1 by the 1-SE rule: the data look like one cluster to the gap statistic
+        handle.set_tags({"k_report.gap": evaluate.NO_STRUCTURE})
     if figure:
         fig = figures_search.n_clusters_report(table, picks=picks, chosen_k=chosen)
         handle.log_figure(fig, "search/n_clusters.png")
@@ -195,8 +199,11 @@ def k_table(picks: dict, *, chosen: int) -> None:
     for col in ("criterion", "preferred k", "rule"):
         t.add_column(col)
     for name, k in picks.items():
-        t.add_row(name, "—" if k is None else str(k), evaluate.K_CRITERIA[name])
+        shown = "none (no knee)" if name == "inertia" and k is None else "—" if k is None else str(k)
+        t.add_row(name, shown, evaluate.K_CRITERIA[name])
     console.console.print(t)
+    if picks.get("gap") == 1:
+        console.console.print(f"  [yellow]{evaluate.NO_STRUCTURE}[/] (its 1-SE rule picks k=1)")
     agree, voting, other = evaluate.k_agreement(chosen, picks)
     if voting and agree * 2 < voting:
         most = f"; k={other[0]} by {other[1]}" if other else ""
