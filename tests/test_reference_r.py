@@ -141,3 +141,32 @@ def test_knee_agrees_with_kneed():
         i = evaluate.elbow_knee(c["x"], c["y"], sensitivity=c["S"])
         assert (None if i is None else c["x"][i]) == c["knee"], name
     assert ref["curves"]["line"]["knee"] is None  # a straight line has no knee
+
+
+def test_a_search_on_uniform_noise_says_no_cluster_structure():
+    from types import SimpleNamespace
+
+    from rfmlab.jobs import search_artifacts
+    from rfmlab.report import console
+    from rfmlab.search._spec import KReport
+
+    X = inputs("uniform")
+    logged: dict = {"tags": {}, "metrics": {}, "text": {}}
+    handle = SimpleNamespace(
+        set_tags=logged["tags"].update, log_metrics=logged["metrics"].update,
+        log_text=lambda text, path: logged["text"].__setitem__(path, text),
+    )  # fmt: skip
+    prep = SimpleNamespace(X=X, evaluator=evaluate.Evaluator(X), stability=evaluate.StabilitySpec())
+    spec = SimpleNamespace(k_report=KReport(n_resamples=3))
+    space = {"n_clusters": {"type": "int", "low": 2, "high": 6}}
+    picks = search_artifacts.log_k_report(
+        handle, prep=prep, algo="kmeans", params={"n_clusters": 3, "n_init": 10}, space=space, spec=spec, seed=0,
+        figure=False,
+    )  # fmt: skip
+    assert picks["gap"] == 1 and logged["metrics"]["k_pick_gap"] == 1
+    assert logged["tags"] == {"k_report.gap": "no cluster structure by the gap statistic"}
+    csv = pl.read_csv(logged["text"]["search/n_clusters.csv"].encode())
+    assert csv["k"].to_list() == [1, 2, 3, 4, 5, 6] and csv.row(0, named=True)["silhouette"] is None
+    with console.console.capture() as out:
+        search_artifacts.k_table(picks, chosen=3)
+    assert "no cluster structure by the gap statistic" in out.get()

@@ -15,9 +15,10 @@ Edge rules as clusterboot's: an original cluster with no point in a resample sco
 
 Count parameters (``min_samples``, ``min_cluster_size``; ``count_params``): ``fixed`` (default) keeps them in
 every resample, as clusterboot keeps DBSCAN's MinPts: this is the statistic R's ``fpc::clusterboot`` computes
-(tested against it). ``scaled`` is rfmlab's variant: a resample of m distinct points of a model fitted on n gets
-them scaled by m / n (see ``cluster.refitter``), so the resample is asked for the same density, not for a
-1 / 0.63 times denser one; it reads 0.1-0.2 higher than clusterboot for DBSCAN.
+(tested against it). A model fitted on more customers than the stability sample has them scaled once to the
+sample (the sample is then clusterboot's data). ``scaled`` is rfmlab's variant: a resample of m distinct points
+of a model fitted on n gets them scaled by m / n (see ``cluster.refitter``), so the resample is asked for the
+same density, not for a 1 / 0.63 times denser one; it reads 0.1-0.2 higher than clusterboot for DBSCAN.
 """
 
 from __future__ import annotations
