@@ -27,14 +27,17 @@ def _codes(labels: np.ndarray) -> tuple[np.ndarray, int]:
     return inv, int(inv.max()) + 1 if len(inv) else 0
 
 
-def influence_ci(D: np.ndarray, labels: np.ndarray, *, z: float = 1.96) -> tuple[float, float]:
-    """Mean silhouette +- z influence-function standard errors; ``D`` the points' distances (no noise),
-    ``labels`` their clusters (at least 2)."""
+def silhouette_parts(D: np.ndarray, labels: np.ndarray) -> dict | None:
+    """Each point's silhouette ``s`` (sklearn's definition, exact) and its pieces: cluster codes ``inv``, summed
+    distances to each cluster ``sums``, cluster ``sizes``, ``a``, ``b`` and the nearest other cluster ``near``.
+    None with fewer than 2 clusters or as many clusters as points."""
     inv, k = _codes(labels)
     n, rows = len(inv), np.arange(len(inv))
+    if k < 2 or k >= n:
+        return None
     onehot = np.zeros((n, k), dtype=np.float32)
     onehot[rows, inv] = 1.0
-    sums = (D @ onehot).astype(np.float64)
+    sums = (D @ onehot).astype(np.float64)  # distance from each point to each cluster, summed
     sizes = onehot.sum(0).astype(np.float64)
     own = sizes[inv]
     a = sums[rows, inv] / np.maximum(own - 1, 1)
@@ -43,6 +46,20 @@ def influence_ci(D: np.ndarray, labels: np.ndarray, *, z: float = 1.96) -> tuple
     near = means.argmin(1)
     b = means[rows, near]
     s = np.nan_to_num(np.where(own > 1, (b - a) / np.maximum(a, b), 0.0))
+    return {"s": s, "inv": inv, "k": k, "sizes": sizes, "a": a, "b": b, "near": near}
+
+
+def influence_ci(
+    D: np.ndarray, labels: np.ndarray, *, z: float = 1.96, parts: dict | None = None
+) -> tuple[float, float]:
+    """Mean silhouette +- z influence-function standard errors; ``D`` the points' distances (no noise),
+    ``labels`` their clusters (at least 2); ``parts``: their ``silhouette_parts`` when already computed."""
+    p = parts or silhouette_parts(D, labels)
+    if p is None:
+        return math.nan, math.nan
+    s, inv, k, sizes, a, b, near = (p[key] for key in ("s", "inv", "k", "sizes", "a", "b", "near"))
+    n, rows = len(inv), np.arange(len(inv))
+    own = sizes[inv]
     closer = b >= a  # s = 1 - a/b; else s = b/a - 1
     ds_da = np.where(own > 1, np.where(closer, -1 / np.maximum(b, 1e-300), -b / np.maximum(a, 1e-300) ** 2), 0.0)
     ds_db = np.where(own > 1, np.where(closer, a / np.maximum(b, 1e-300) ** 2, 1 / np.maximum(a, 1e-300)), 0.0)

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, pairwise_distances
 
-from rfmlab.evaluate._silhouette_ci import influence_ci, resampled_ci
+from rfmlab.evaluate._silhouette_ci import influence_ci, resampled_ci, silhouette_parts
 
 METRICS = (
     "silhouette",
@@ -87,28 +87,18 @@ class Evaluator:
         ``ci="bootstrap"`` the silhouette of 200 resamples (percentile), ``"normal"`` mean +- 1.96 influence-function
         standard errors (see ``evaluate._silhouette_ci``)."""
         lab, D = self._kept(labels, on_sample=on_sample)
+        return self._ci(D, lab, ci=ci, parts=None)
+
+    @staticmethod
+    def _ci(D: np.ndarray, lab: np.ndarray, *, ci: str, parts: dict | None) -> tuple[float, float]:
         if len(np.unique(lab)) < 2:
             return math.nan, math.nan
-        return resampled_ci(D, lab) if ci == "bootstrap" else influence_ci(D, lab)
+        return resampled_ci(D, lab) if ci == "bootstrap" else influence_ci(D, lab, parts=parts)
 
     def silhouette_values(self, labels: np.ndarray, *, on_sample: bool = False) -> np.ndarray | None:
         """Each non-noise sample point's silhouette (None with fewer than 2 clusters)."""
-        lab, D = self._kept(labels, on_sample=on_sample)
-        ids, inv = np.unique(lab, return_inverse=True)
-        k = len(ids)
-        if k < 2 or k >= len(lab):
-            return None
-        onehot = np.zeros((len(inv), k), dtype=np.float32)
-        onehot[np.arange(len(inv)), inv] = 1.0
-        sums = (D @ onehot).astype(np.float64)  # distance from each point to each cluster, summed
-        sizes = onehot.sum(0).astype(np.float64)
-        own = sizes[inv]
-        a = sums[np.arange(len(inv)), inv] / np.maximum(own - 1, 1)
-        means = sums / sizes
-        means[np.arange(len(inv)), inv] = np.inf
-        b = means.min(1)
-        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
-        return np.nan_to_num(s)
+        parts = silhouette_parts(*self._kept(labels, on_sample=on_sample)[::-1])
+        return None if parts is None else parts["s"]
 
     def score(self, labels: np.ndarray, *, on_sample: bool = False, ci: str = "normal") -> dict[str, float]:
         """Every metric for a labelling of all customers, or with ``on_sample`` of the evaluation sample only
@@ -137,10 +127,11 @@ class Evaluator:
         }
         if 2 <= k < keep.sum():
             Xk, lk = X[keep], labels[keep]
-            values = self.silhouette_values(labels, on_sample=on_sample)
-            out["silhouette"] = float(values.mean())
-            lo, hi = self.silhouette_ci(labels, on_sample=on_sample, ci=ci)
-            out["silhouette_ci_low"], out["silhouette_ci_high"] = lo, hi
+            lab, D = self._kept(labels, on_sample=on_sample)  # noise left out: a copy of D, made once
+            parts = silhouette_parts(D, lab)
+            if parts is not None:  # None: fewer than 2 clusters among the sample's customers
+                out["silhouette"] = float(parts["s"].mean())
+                out["silhouette_ci_low"], out["silhouette_ci_high"] = self._ci(D, lab, ci=ci, parts=parts)
             out["davies_bouldin"] = float(davies_bouldin_score(Xk, lk))
             out["calinski_harabasz"] = float(calinski_harabasz_score(Xk, lk))
         return out
