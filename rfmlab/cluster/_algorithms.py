@@ -131,18 +131,37 @@ def _threads():
     return _CONTROLLER
 
 
-def refitter(name: str, *, params: dict | None, seed: int | None, n_fitted: int):
+COUNT_MODES = ("fixed", "scaled")
+
+
+def refitter(
+    name: str,
+    *,
+    params: dict | None,
+    seed: int | None,
+    n_fitted: int,
+    count_params: str = "fixed",
+    n_resampled: int | None = None,
+):
     """``refit(X, b)``: the labels of ``name`` with ``params`` fitted again on the resample X (``b`` numbers the
-    resample), for ``evaluate.clusterwise``. A model fitted on ``n_fitted`` customers asks a resample of m points
-    for the same density: its count parameters (``COUNT_PARAMS``) are scaled by m / n_fitted. A resample the
-    parameters cannot cluster (k above its distinct points...) comes back as all noise: nothing reproduced."""
+    resample), for ``evaluate.clusterwise``. ``count_params`` (``COUNT_PARAMS``: DBSCAN's ``min_samples``,
+    HDBSCAN's ``min_samples`` and ``min_cluster_size``): ``"fixed"`` keeps them the same in every resample of the
+    ``n_resampled`` points (default ``n_fitted``), as R's ``fpc::clusterboot`` keeps MinPts; when the model was
+    fitted on more customers than are resampled (a stability sample) they are scaled once by n_resampled /
+    n_fitted, so the stability sample plays the part of clusterboot's data. ``"scaled"`` (rfmlab's variant) scales
+    them by m / n_fitted for each resample of m points, asking it for the same density. A resample the parameters
+    cannot cluster (k above its distinct points...) comes back as all noise."""
     import warnings
+
+    if count_params not in COUNT_MODES:
+        raise ConfigError(f"count_params={count_params!r}; use fixed or scaled")
 
     def refit(X, b: int = 0) -> np.ndarray:
         p = dict(params or {})
-        for key, floor in COUNT_PARAMS.get(name, {}).items():
+        m = len(X) if count_params == "scaled" else (n_resampled or n_fitted)
+        for key, floor in COUNT_PARAMS.get(name, {}).items() if m != n_fitted else ():
             if p.get(key) is not None:
-                p[key] = max(floor, int(round(p[key] * len(X) / max(n_fitted, 1))))
+                p[key] = max(floor, int(round(p[key] * m / max(n_fitted, 1))))
         try:  # one thread: a resample is small, and OpenMP's threads on busy cores cost 10x (measured under load)
             with warnings.catch_warnings(), _threads().limit(limits=1):
                 warnings.simplefilter("ignore")

@@ -37,6 +37,7 @@ def log_elbow(handle, *, study, best) -> None:
             "inertia": inertia,
             "silhouette": [None if s != s else s for s in sil],
             "knee_k": ks[kn] if kn is not None else None,
+            "knee": f"k={ks[kn]}" if kn is not None else "none: the curve has no knee (Kneedle, S=1)",
         },
         catalog.ELBOW_JSON,
     )
@@ -81,6 +82,8 @@ def log_k_report(handle, *, prep, algo: str, params: dict, space: dict, spec, se
     picks = evaluate.k_picks(table)
     handle.log_text(table.write_csv(), catalog.N_CLUSTERS)
     handle.log_metrics({f"k_pick_{name}": k for name, k in picks.items() if k is not None})
+    if picks.get("gap") == 1:  # k=1 by the 1-SE rule: the data look like one cluster to the gap statistic
+        handle.set_tags({"k_report.gap": evaluate.NO_STRUCTURE})
     if figure:
         fig = figures_search.n_clusters_report(table, picks=picks, chosen_k=chosen)
         handle.log_figure(fig, catalog.N_CLUSTERS_PNG)

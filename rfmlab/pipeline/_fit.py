@@ -109,7 +109,9 @@ def stability_of(
     spec, ev = prep.stability, prep.evaluator
     rows = ev.stability_rows(spec.sample_size)
     lab = np.asarray(labels)[rows if on_sample else ev.sample[rows]]
-    refit = cluster.refitter(algorithm, params=params, seed=seed, n_fitted=n_fitted)
+    refit = cluster.refitter(
+        algorithm, params=params, seed=seed, n_fitted=n_fitted, count_params=spec.count_params, n_resampled=len(rows)
+    )
     return evaluate.clusterwise(
         prep.X[ev.sample[rows]], labels=lab, refit=refit, n_resamples=spec.n_resamples, seed=seed, method=spec.method
     )

@@ -67,7 +67,7 @@ def markdown(
     ]
     if m.get("silhouette_ci_low") == m.get("silhouette_ci_low"):  # not NaN
         lines += [f"Silhouette 95% interval on the evaluation sample: [{m['silhouette_ci_low']:.4f}, "
-                  f"{m['silhouette_ci_high']:.4f}] (bootstrap, 1,000 resamples)", ""]  # fmt: skip
+                  f"{m['silhouette_ci_high']:.4f}] (silhouette recomputed on 200 bootstrap resamples)", ""]  # fmt: skip
     if fit.stability is not None:
         weak = fit.stability.describe(fit.names, below=STABLE) or f"every cluster at {STABLE} or above"
         lines += [f"Stability ({len(fit.stability.jaccard)} {fit.stability.method} resamples): {weak}", ""]
@@ -85,6 +85,8 @@ def markdown(
         if search.get("picks"):
             shown = ", ".join(f"{name} k={k}" for name, k in search["picks"].items() if k is not None)
             lines += [f"Number of clusters preferred by each criterion (search/n_clusters.png): {shown}", ""]
+            if search["picks"].get("gap") == 1:
+                lines += ["The gap statistic finds no cluster structure: its 1-SE rule picks k=1.", ""]
     named = f" (named with {prep.naming})" if fit.names and prep.naming else ""
     lines += [f"**Segments**{named}", "", *segments_table(fit)]
     return "\n".join(lines)

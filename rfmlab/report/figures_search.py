@@ -24,6 +24,8 @@ def elbow(ks, *, inertia, silhouette, knee_k=None, chosen_k=None):
     if knee_k is not None:
         ax.axvline(knee_k, color="#555", ls=":", lw=1.2)
         ax.annotate(f"knee k={knee_k}", (knee_k, ax.get_ylim()[1]), ha="left", va="top", fontsize=9)
+    else:
+        ax.annotate("no knee (Kneedle, S=1)", (0.98, 0.98), xycoords="axes fraction", ha="right", va="top", fontsize=9)
     if chosen_k is not None:
         ax.axvline(chosen_k, color="#2ca02c", lw=1.5, alpha=0.7)
         ax.annotate(f"chosen k={chosen_k}", (chosen_k, ax.get_ylim()[0]), ha="left", va="bottom", fontsize=9)

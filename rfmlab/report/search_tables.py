@@ -66,8 +66,11 @@ def k_table(picks: dict, *, chosen: int) -> None:
     for col in ("criterion", "preferred k", "rule"):
         t.add_column(col)
     for name, k in picks.items():
-        t.add_row(name, "—" if k is None else str(k), evaluate.K_CRITERIA[name])
+        shown = "none (no knee)" if name == "inertia" and k is None else "—" if k is None else str(k)
+        t.add_row(name, shown, evaluate.K_CRITERIA[name])
     console.console.print(t)
+    if picks.get("gap") == 1:
+        console.console.print(f"  [yellow]{evaluate.NO_STRUCTURE}[/] (its 1-SE rule picks k=1)")
     agree, voting, other = evaluate.k_agreement(chosen, picks)
     if voting and agree * 2 < voting:
         most = f"; k={other[0]} by {other[1]}" if other else ""

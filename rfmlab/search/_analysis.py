@@ -28,7 +28,8 @@ def per_k(study) -> dict[int, tuple[float, float]]:
 
 def indistinguishable(study, *, best) -> list[tuple[int, str, float]]:
     """Completed trials with other parameters whose silhouette lies within the best trial's 95% interval
-    (``silhouette_ci_low``..``_high``), best first: on this evaluation sample they cannot be told apart."""
+    (``silhouette_ci_low``..``_high``: a trial's interval is the influence-function one, which lets each point's a(i),
+    b(i) move with the sample and so covers 95%), best first: on this evaluation sample they cannot be told apart."""
     m = best.user_attrs.get("metrics") or {}
     lo = m.get("silhouette_ci_low")
     if lo is None or (m.get("silhouette") is None):

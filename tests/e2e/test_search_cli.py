@@ -105,7 +105,7 @@ def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
     # the number-of-clusters report: every k of the space, six criteria, each one's pick, printed beside the chosen k
     local = client.download_artifacts(parent.info.run_id, "search/n_clusters.csv", str(tmp_path))
     report = pl.read_csv(local)
-    assert report["k"].to_list() == list(range(2, 13)) and "search/n_clusters.png" in files
+    assert report["k"].to_list() == list(range(1, 13)) and "search/n_clusters.png" in files  # k=1: the gap only
     picks = evaluate.k_picks(report)
     assert {f"k_pick_{c}": float(k) for c, k in picks.items() if k is not None}.items() <= parent.data.metrics.items()
     assert "number of clusters: each criterion's pick" in res.stdout and "Number of clusters preferred" in note

@@ -38,8 +38,10 @@ def test_the_built_segmenter_scores_the_training_customers_as_the_fit_labelled_t
 def test_the_k_report_scores_every_k_on_one_sample(small_prepared):
     table = pipeline.k_report(small_prepared, algorithm="kmeans", params={"n_init": 2}, ks=[2, 3, 4, 5],
                               sample_size=300, n_resamples=3, gap_refs=2, seed=0)  # fmt: skip
-    assert table["k"].to_list() == [2, 3, 4, 5]
+    assert table["k"].to_list() == [1, 2, 3, 4, 5]  # k=1: the gap statistic's "no cluster structure" row
     assert {"silhouette", "calinski_harabasz", "davies_bouldin", "inertia", "gap", "stability"} <= set(table.columns)
-    inertia = table["inertia"].to_list()
+    one, rest = table.filter(pl.col("k") == 1), table.filter(pl.col("k") > 1)
+    assert one["gap"].is_not_null().all() and one["silhouette"].is_null().all()
+    inertia = rest["inertia"].to_list()
     assert inertia == sorted(inertia, reverse=True)  # more clusters, less within-cluster spread
-    assert table.select(pl.all().is_null().any()).row(0) == tuple(False for _ in table.columns)
+    assert rest.select(pl.all().is_null().any()).row(0) == tuple(False for _ in rest.columns)
