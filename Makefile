@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-fast lint ui dashboard serve bench clean-store help postgres-server
+.PHONY: run test test-fast docs lint ui dashboard serve bench clean-store help postgres-server
 MODEL ?= models:/rfm-segmenter@champion
 PORT  ?= 5001
 STUDIES ?= mlruns/optuna.journal
@@ -20,6 +20,7 @@ help:
 	@echo "make ui     - open the MLflow UI on mlruns/mlflow.db (http://127.0.0.1:5000)"
 	@echo "make dashboard - optuna-dashboard on the search studies (mlruns/optuna.journal, http://127.0.0.1:8080)"
 	@echo "make serve  - serve models:/rfm-segmenter@champion on http://127.0.0.1:5001/invocations"
+	@echo "make docs   - build the documentation site into site/ (mkdocs --strict; make docs-serve to browse)"
 	@echo "make lint   - ruff check and the import contracts (lint-imports, pyproject.toml [tool.importlinter])"
 	@echo "make bench  - run the benchmarks in benchmarks/"
 
@@ -46,11 +47,17 @@ test: $(DEVSTAMP) postgres-server
 test-fast: $(DEVSTAMP)
 	$(BIN)/python -m pytest tests/unit -m "not slow" $(PYTEST_ARGS)
 
-# tests/test_distributed.py starts a real PostgreSQL server (Debian's package; installed here when missing)
+# tests/e2e/test_distributed.py starts a real PostgreSQL server (Debian's package; installed here when missing)
 postgres-server:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; } || \
 	  { echo "tests need PostgreSQL's server: apt-get install postgresql"; exit 1; }
+
+docs: $(DEVSTAMP)
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict -d site
+
+docs-serve: $(DEVSTAMP)
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check .

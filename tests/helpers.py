@@ -38,3 +38,11 @@ def spawn_cli(*args: str, cwd: Path = ROOT) -> subprocess.Popen:
     """The rfmlab CLI in the background (stderr captured as text), for kill and concurrency tests."""
     return subprocess.Popen([sys.executable, "-m", "rfmlab.cli", *args], cwd=cwd, env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def artifacts(client, run_id: str, path: str = "") -> list[str]:
+    """Every artifact path of a run (an MLflow client's listing, folders walked)."""
+    out = []
+    for f in client.list_artifacts(run_id, path):
+        out += artifacts(client, run_id, f.path) if f.is_dir else [f.path]
+    return out

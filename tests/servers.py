@@ -112,7 +112,7 @@ def mlflow_server(backend: str, artifacts: Path):
 
 @contextlib.contextmanager
 def optuna_dashboard(storage: str, cwd: Path):
-    """``make dashboard`` (optuna-dashboard on ``storage``, the README's command) on a free port; yields its URL."""
+    """``make dashboard`` (optuna-dashboard on ``storage``, the documented command) on a free port; yields its URL."""
     port = free_port()
     proc = subprocess.Popen(
         ["make", "-s", "dashboard", f"STUDIES={storage}", f"DASH_PORT={port}"],

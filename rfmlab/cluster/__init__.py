@@ -2,8 +2,8 @@
 (stability), and out-of-sample assignment of new customers (``Assigner``)."""
 
 from rfmlab.cluster._algorithms import (
+    ALGORITHMS,
     COUNT_PARAMS,
-    REGISTRY,
     Algorithm,
     Fitted,
     check_customers,
@@ -20,7 +20,7 @@ from rfmlab.cluster._spec import AlgorithmSpec
 
 __all__ = [
     "COUNT_PARAMS",
-    "REGISTRY",
+    "ALGORITHMS",
     "Algorithm",
     "AlgorithmSpec",
     "Assigner",

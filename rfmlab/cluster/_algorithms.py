@@ -31,7 +31,7 @@ class Algorithm:
     memory_limit: int | None = None  # customers above which the fit would exhaust memory
 
 
-REGISTRY: dict[str, Algorithm] = {
+ALGORITHMS: dict[str, Algorithm] = {
     "kmeans": Algorithm(target="sklearn.cluster:KMeans", seed_param="random_state", fixed={}),
     "dbscan": Algorithm(target="sklearn.cluster:DBSCAN", seed_param=None, fixed={}, memory_limit=500_000),
     "agglomerative": Algorithm(
@@ -46,9 +46,9 @@ def make(name: str, *, params: dict | None = None, seed: int | None = None, memo
 
     ``memory`` (a ``joblib.Memory``; HDBSCAN only) caches the single-linkage tree, which depends on
     ``min_samples`` but not ``min_cluster_size``: a search's trials that share ``min_samples`` reuse it."""
-    if name not in REGISTRY:
-        raise ConfigError(f"unknown algorithm {name!r}; use one of {sorted(REGISTRY)}")
-    algo = REGISTRY[name]
+    if name not in ALGORITHMS:
+        raise ConfigError(f"unknown algorithm {name!r}; use one of {sorted(ALGORITHMS)}")
+    algo = ALGORITHMS[name]
     module, cls_name = algo.target.split(":")
     cls = getattr(import_module(module), cls_name)
     kwargs = {**(params or {}), **algo.fixed}
@@ -67,7 +67,7 @@ def make(name: str, *, params: dict | None = None, seed: int | None = None, memo
 
 
 def check_size(name: str, n_customers: int) -> None:
-    limit = REGISTRY[name].memory_limit
+    limit = ALGORITHMS[name].memory_limit
     if limit is not None and n_customers > limit:
         raise ConfigError(
             f"{name} on {n_customers} customers would exhaust memory (limit {limit}); "

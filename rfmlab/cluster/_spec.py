@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rfmlab.cluster._algorithms import REGISTRY
+from rfmlab.cluster._algorithms import ALGORITHMS
 from rfmlab.errors import ConfigError
 
 
@@ -21,8 +21,8 @@ class AlgorithmSpec:
         """``pins``: ``study.params`` (algorithm name -> params), merged on top of ``params`` for this algorithm."""
         d = dict(d or {})
         name = d.get("name")
-        if name not in REGISTRY:
-            raise ConfigError(f"unknown algorithm {name!r}; use one of {sorted(REGISTRY)}")
+        if name not in ALGORITHMS:
+            raise ConfigError(f"unknown algorithm {name!r}; use one of {sorted(ALGORITHMS)}")
         unknown = sorted(set(d) - {"name", "params", "search_space", "fit"})
         if unknown:
             raise ConfigError(

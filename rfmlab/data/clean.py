@@ -144,7 +144,7 @@ def nonpositive(agg: pl.DataFrame) -> tuple[pl.DataFrame, int]:
 
 
 def clean(tx: pl.DataFrame, *, policy: dict | None = None, as_of: date | None = None):
-    """Filter canonical transactions in memory (from ``load.canonicalize``, with ``_duplicate``); returns the
+    """Filter canonical transactions in memory (from ``load.canonical_in_memory``, with ``_duplicate``); returns the
     canonical columns only and the report. The reference for ``scan``, which never holds the log."""
     p = _policy(policy)
     has_price = S.PRICE in tx.columns and tx[S.PRICE].null_count() < tx.height

@@ -248,7 +248,7 @@ def check(raw: pl.LazyFrame, *, head: pl.DataFrame, bad_rows: int, spec: Dataset
     )
 
 
-def canonicalize(raw: pl.DataFrame, *, spec: DatasetSpec) -> pl.DataFrame:
+def canonical_in_memory(raw: pl.DataFrame, *, spec: DatasetSpec) -> pl.DataFrame:
     """``canonical`` on an in-memory frame, checked, plus ``_duplicate`` (every exact repeat of an earlier raw
     row), the reference the streaming path is tested against."""
     tx = canonical(raw.lazy(), spec, head=raw.head(2000)).collect()

@@ -100,14 +100,14 @@ class Evaluator:
         parts = silhouette_parts(*self._kept(labels, on_sample=on_sample)[::-1])
         return None if parts is None else parts["s"]
 
-    def score(self, labels: np.ndarray, *, on_sample: bool = False, ci: str = "normal") -> dict[str, float]:
+    def measure(self, labels: np.ndarray, *, on_sample: bool = False, ci: str = "normal") -> dict[str, float]:
         """Every metric for a labelling of all customers, or with ``on_sample`` of the evaluation sample only
         (then the shares, noise, Davies-Bouldin and Calinski-Harabasz are the sample's estimates).
 
         ``silhouette_ci_low`` / ``_high``: the silhouette's 95% interval over the evaluation sample (``silhouette_ci``),
         by ``ci="bootstrap"`` (the silhouette recomputed on 200 resamples, percentile: a run's refit) or ``"normal"``
         (influence-function standard errors: every search trial, one more matrix product); both cover 95%
-        (tests/test_silhouette_interval.py)."""
+        (tests/unit/evaluate/test_silhouette_interval.py)."""
         labels = np.asarray(labels)
         X = self.X[self.sample] if on_sample else self.X
         n = len(labels)

@@ -56,7 +56,7 @@ def fit(
         fitted = cluster.fit(algorithm, params=params, X=prep.X, seed=seed, max_exact=max_exact)
         est, labels = fitted.estimator, fitted.labels
     with stage("evaluate"):
-        metrics = prep.evaluator.score(labels, ci="bootstrap")
+        metrics = prep.evaluator.measure(labels, ci="bootstrap")
         customers = prep.customers.with_columns(pl.Series("cluster", labels.astype(np.int64)))
     stab = None
     if prep.stability.enabled:

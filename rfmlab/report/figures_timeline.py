@@ -1,4 +1,4 @@
-"""Figures of segments over time (``rfmlab-track``): shares per snapshot, a transition heatmap, the Sankey
+"""Figures of segments over time (``rfmlab-timeline``): shares per snapshot, a transition heatmap, the Sankey
 of all snapshots (plotly HTML, and a matplotlib alluvial PNG of the same flows), PSI drift. No file I/O."""
 
 from __future__ import annotations

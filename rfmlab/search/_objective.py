@@ -172,7 +172,7 @@ class Objective:
             raise optuna.TrialPruned(self._unfinished(trial, params, "PRUNED", str(e), t0)) from e
         except (ValueError, MemoryError, RfmlabError) as e:
             raise FitFailed(self._unfinished(trial, params, "FAIL", str(e).splitlines()[0], t0)) from e
-        metrics = ev.score(labels, on_sample=sampled)
+        metrics = ev.measure(labels, on_sample=sampled)
         if self.spec.needs_stability and metrics["n_clusters"] >= 1:
             n_fitted = self.max_exact if sampled else len(X)
             stab = pipeline.stability_of(

@@ -6,18 +6,11 @@ from pathlib import Path
 import mlflow
 import polars as pl
 import pytest
-from helpers import ROOT, run_cli
+from helpers import ROOT, artifacts, run_cli
 from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.slow
 SMALL = ["dataset.synthetic.n_customers=400", "plots.max_points=500", "search=none"]
-
-
-def artifacts(client, run_id, path=""):
-    out = []
-    for f in client.list_artifacts(run_id, path):
-        out += artifacts(client, run_id, f.path) if f.is_dir else [f.path]
-    return out
 
 
 def test_run_logs_a_finished_comparable_run(store, tmp_path):

@@ -137,7 +137,7 @@ def test_end_to_end_run_on_online_retail(shared_data, tmp_path):
 def eager_customer_table(spec):
     """Today's in-memory path: the whole file read, canonicalised, cleaned and aggregated in memory."""
     as_of = features.parse_date(spec.analysis_date)
-    tx, report = clean.clean(load.canonicalize(load.read(spec), spec=spec), policy=spec.cleaning, as_of=as_of)
+    tx, report = clean.clean(load.canonical_in_memory(load.read(spec), spec=spec), policy=spec.cleaning, as_of=as_of)
     customers, as_of = features.rfm(tx, analysis_date=as_of)
     return customers, as_of, report
 

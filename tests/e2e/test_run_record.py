@@ -6,7 +6,7 @@ which), so any other change to the run record fails here."""
 import json
 
 import pytest
-from helpers import ROOT, run_cli
+from helpers import ROOT, artifacts, run_cli
 from mlflow import MlflowClient
 
 pytestmark = pytest.mark.slow
@@ -14,13 +14,6 @@ EXPECTED = json.loads((ROOT / "tests" / "e2e" / "expected" / "run_record.json").
 VOLATILE_PARAMS = ("tracking.uri", "search.storage")  # the store's place
 VOLATILE_METRICS = ("search_seconds", "trial_seconds")  # wall times
 JOBS = {"single": ["search=none"], "search": ["search.n_trials=6"]}
-
-
-def artifacts(client, run_id, path=""):
-    out = []
-    for f in client.list_artifacts(run_id, path):
-        out += artifacts(client, run_id, f.path) if f.is_dir else [f.path]
-    return out
 
 
 def record(overrides, tmp_path):

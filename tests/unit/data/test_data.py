@@ -54,7 +54,7 @@ def test_synthetic_ecommerce_has_the_real_files_dirt_and_heterogeneity():
         .sort(descending=True)
     )
     assert spend.head(200).sum() / spend.sum() > 0.4
-    tx, _ = clean.clean(load.canonicalize(df, spec=spec()), policy={})
+    tx, _ = clean.clean(load.canonical_in_memory(df, spec=spec()), policy={})
     cust, _ = rfm(tx)
     assert cust["frequency"].max() > 20 * cust["frequency"].median()
     assert (cust["recency"] > 200).mean() > 0.1  # churned customers exist
@@ -84,7 +84,7 @@ def raw_log():
 
 
 def test_clean_counts_each_reason_and_keeps_net_returns():
-    tx = load.canonicalize(raw_log(), spec=spec())
+    tx = load.canonical_in_memory(raw_log(), spec=spec())
     out, report = clean.clean(tx, policy={"cancellations": "net"})
     assert report.rows_in == 9
     assert report.dropped == {
@@ -111,27 +111,27 @@ def test_clean_drops_customers_whose_returns_cancel_everything():
             "CustomerID": ["A", "A", "B"],
         }
     )
-    out, report = clean.clean(load.canonicalize(df, spec=spec()), policy={})
+    out, report = clean.clean(load.canonical_in_memory(df, spec=spec()), policy={})
     assert report.dropped["nonpositive_customer"] == 2
     assert out["customer_id"].to_list() == ["B"]
 
 
 def test_bad_inputs_name_the_problem():
     with pytest.raises(DataError, match=r"column 'CustomerID' .* has columns \['InvoiceNo'"):
-        load.canonicalize(raw_log().drop("CustomerID"), spec=spec())
+        load.canonical_in_memory(raw_log().drop("CustomerID"), spec=spec())
     bad_amount = raw_log().with_columns(pl.col("Quantity").cast(pl.String).replace("5", "five"))
     with pytest.raises(DataError, match="non-numeric values such as 'five'"):
-        load.canonicalize(bad_amount, spec=spec())
+        load.canonical_in_memory(bad_amount, spec=spec())
     bad_date = raw_log().with_columns(pl.col("InvoiceDate").replace("2021-01-07 12:00:00", "yesterday"))
     with pytest.raises(DataError, match="unparseable date 'yesterday'"):
-        load.canonicalize(bad_date, spec=spec())
+        load.canonical_in_memory(bad_date, spec=spec())
     with pytest.raises(ConfigError, match="unknown dataset option"):
         load.DatasetSpec.from_dict({"name": "t", "colums": {}})
     with pytest.raises(ConfigError, match="cancellations must be 'drop' or 'net'"):
-        clean.clean(load.canonicalize(raw_log(), spec=spec()), policy={"cancellations": "maybe"})
+        clean.clean(load.canonical_in_memory(raw_log(), spec=spec()), policy={"cancellations": "maybe"})
     only_guests = raw_log().with_columns(pl.lit(None, dtype=pl.String).alias("CustomerID"))
     with pytest.raises(DataError, match="no valid customer left after cleaning"):
-        clean.clean(load.canonicalize(only_guests, spec=spec()), policy={})
+        clean.clean(load.canonical_in_memory(only_guests, spec=spec()), policy={})
 
 
 def test_read_files_and_errors(tmp_path):
@@ -139,7 +139,7 @@ def test_read_files_and_errors(tmp_path):
     raw_log().write_csv(path)
     s = spec(path=str(path))
     raw = load.read(s)
-    assert raw.height == 9 and load.canonicalize(raw, spec=s)["timestamp"][0] == datetime(2021, 1, 1, 10)
+    assert raw.height == 9 and load.canonical_in_memory(raw, spec=s)["timestamp"][0] == datetime(2021, 1, 1, 10)
     assert load.scan(s).digest == hashlib.sha256(path.read_bytes()).hexdigest()
     with pytest.raises(DataError, match="dataset file not found"):
         load.read(spec(path=str(tmp_path / "nope.csv")))
@@ -155,7 +155,7 @@ def test_amount_column_and_rows_without_invoice():
     s = load.DatasetSpec.from_dict(
         {"name": "t", "columns": {"customer": "who", "date": "when", "amount": "value"}, "date_format": "%Y-%m-%d"}
     )
-    tx, _ = clean.clean(load.canonicalize(df, spec=s), policy=s.cleaning)
+    tx, _ = clean.clean(load.canonical_in_memory(df, spec=s), policy=s.cleaning)
     cust, _ = rfm(tx)
     assert cust.filter(pl.col("customer_id") == "x")["frequency"].item() == 2  # each row is one purchase
     assert np.isclose(cust.filter(pl.col("customer_id") == "x")["monetary"].item(), 15.0)
@@ -187,7 +187,7 @@ def _streamed_and_eager(tmp_path, df, **kw):
     df.write_parquet(path)
     s = spec(path=str(path), **kw)
     customers, as_of, report, _ = pipeline.customer_table(s)
-    tx, ref_report = clean.clean(load.canonicalize(df, spec=s), policy=s.cleaning)
+    tx, ref_report = clean.clean(load.canonical_in_memory(df, spec=s), policy=s.cleaning)
     ref, ref_as_of = rfm(tx)
     return customers, report, ref, ref_report
 

@@ -147,8 +147,7 @@ def test_a_search_on_uniform_noise_says_no_cluster_structure():
     from types import SimpleNamespace
 
     from rfmlab.jobs import search_artifacts
-    from rfmlab.report import search_tables
-    from rfmlab.report import console
+    from rfmlab.report import console, search_tables
     from rfmlab.search._spec import KReport
 
     X = inputs("uniform")

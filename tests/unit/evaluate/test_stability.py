@@ -199,7 +199,7 @@ def test_multi_objective_search_front_equals_the_brute_force_front_on_a_grid():
     for k in range(2, 10):
         params = {**KM, "n_clusters": k}
         labels = cluster.fit("kmeans", params=params, X=X, seed=0).labels
-        m = prep.evaluator.score(labels)
+        m = prep.evaluator.measure(labels)
         values[k] = (
             m["silhouette"],
             pipeline.stability_of(

@@ -11,7 +11,7 @@ X, y = make_blobs(n_samples=1500, centers=5, cluster_std=1.5, random_state=0)
 
 
 def test_metrics_equal_sklearn_on_all_points():
-    m = Evaluator(X, sample_size=10_000).score(y)
+    m = Evaluator(X, sample_size=10_000).measure(y)
     assert m["silhouette"] == pytest.approx(silhouette_score(X, y), abs=1e-5)
     assert m["davies_bouldin"] == pytest.approx(davies_bouldin_score(X, y))
     assert m["calinski_harabasz"] == pytest.approx(calinski_harabasz_score(X, y))
@@ -24,13 +24,13 @@ def test_fixed_sample_is_seeded_and_matches_sklearn_on_it():
     assert not np.array_equal(ev.sample, Evaluator(X, sample_size=400, seed=2).sample)
     labels = np.random.default_rng(0).integers(0, 3, len(X))
     expected = silhouette_score(X[ev.sample], labels[ev.sample])
-    assert ev.score(labels)["silhouette"] == pytest.approx(expected, abs=1e-5)
+    assert ev.measure(labels)["silhouette"] == pytest.approx(expected, abs=1e-5)
 
 
 def test_noise_is_left_out_and_counted():
     labels = y.copy()
     labels[:150] = -1
-    m = Evaluator(X).score(labels)
+    m = Evaluator(X).measure(labels)
     keep = labels >= 0
     assert m["noise_fraction"] == pytest.approx(0.1)
     assert m["silhouette"] == pytest.approx(silhouette_score(X[keep], labels[keep]), abs=1e-5)
@@ -39,7 +39,7 @@ def test_noise_is_left_out_and_counted():
 
 
 def test_fewer_than_two_clusters_gives_nan_quality():
-    m = Evaluator(X).score(np.zeros(len(X), dtype=int))
+    m = Evaluator(X).measure(np.zeros(len(X), dtype=int))
     assert math.isnan(m["silhouette"]) and math.isnan(m["davies_bouldin"])
     assert m["n_clusters"] == 1 and m["max_cluster_share"] == 1.0
 
@@ -49,7 +49,7 @@ def test_scores_on_the_evaluation_sample_alone_match_the_silhouette_of_the_full_
     X = np.vstack([rng.normal(c, 0.3, size=(400, 3)) for c in (0, 3, 6)])
     labels = np.repeat([0, 1, 2], 400)
     ev = Evaluator(X, sample_size=300, seed=0)
-    full, part = ev.score(labels), ev.score(labels[ev.sample], on_sample=True)
+    full, part = ev.measure(labels), ev.score(labels[ev.sample], on_sample=True)
     assert part["silhouette"] == full["silhouette"]
     assert part["n_clusters"] == 3 and abs(part["max_cluster_share"] - 1 / 3) < 0.1
 
@@ -66,10 +66,10 @@ def test_silhouette_interval_bootstrap_and_normal_agree_and_shrink_with_the_samp
     b, n = bootstrap_ci(values), normal_ci(values)
     assert b[0] < mean < b[1] and n[0] < mean < n[1]
     assert abs(b[0] - n[0]) < 0.001 and abs(b[1] - n[1]) < 0.001  # why trials may use the free normal interval
-    m = ev.score(y, ci="bootstrap")
+    m = ev.measure(y, ci="bootstrap")
     assert (m["silhouette_ci_low"], m["silhouette_ci_high"]) == pytest.approx(ev.silhouette_ci(y, ci="bootstrap"))
     small = Evaluator(X, sample_size=1_000, seed=0)
-    lo, hi = small.score(y)["silhouette_ci_low"], small.score(y)["silhouette_ci_high"]
+    lo, hi = small.measure(y)["silhouette_ci_low"], small.measure(y)["silhouette_ci_high"]
     assert hi - lo > 2.5 * (n[1] - n[0])  # ~sqrt(10) wider on a tenth of the points
 
 

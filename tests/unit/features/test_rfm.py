@@ -33,7 +33,7 @@ def tiny():
             "columns": ONLINE_RETAIL,
         }
     )
-    tx, _ = clean.clean(load.canonicalize(raw, spec=s), policy={"cancellations": "net"})
+    tx, _ = clean.clean(load.canonical_in_memory(raw, spec=s), policy={"cancellations": "net"})
     return tx
 
 
@@ -76,7 +76,7 @@ def synthetic_tx(n_customers: int = 1500, seed: int = 5) -> pl.DataFrame:
 
     raw = synthetic.ecommerce(n_customers=n_customers, seed=seed)
     s = load.DatasetSpec.from_dict({"name": "t", "columns": ONLINE_RETAIL})
-    return clean.clean(load.canonicalize(raw, spec=s), policy={"cancellations": "net"})[0]
+    return clean.clean(load.canonical_in_memory(raw, spec=s), policy={"cancellations": "net"})[0]
 
 
 def test_rfm_is_reproducible_eager_or_streamed_from_parquet(tmp_path):
@@ -168,7 +168,7 @@ def test_a_line_without_invoice_id_is_a_purchase_of_its_own():
         }
     )
     s = load.DatasetSpec.from_dict({"name": "t", "columns": ONLINE_RETAIL})
-    tx = load.canonicalize(raw, spec=s)
+    tx = load.canonical_in_memory(raw, spec=s)
     assert tx["invoice_id"].to_list() == ["7", "7", "#row2", "#row3"]
     cust, _ = rfm(tx.drop("price", "_duplicate"))
     assert (cust["frequency"][0], cust["monetary"][0]) == (3, 10.0)
