@@ -1,4 +1,4 @@
-"""optuna-dashboard on rfmlab's study storage, started the way the docs say (docs/guides/searching.md) (`make dashboard`)."""
+"""optuna-dashboard on rfmlab's study storage, started the documented way (`make dashboard`)."""
 
 import json
 import urllib.request

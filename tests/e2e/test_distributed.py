@@ -1,6 +1,6 @@
-"""The several-machines recipe (docs/guides/several-machines.md), for real: a PostgreSQL server holding the MLflow store and the Optuna
-study, an ``mlflow server`` on top of it, and three ``rfmlab`` processes started together on one study name,
-one of them killed mid-search."""
+"""The several-machines recipe (docs/guides/several-machines.md), for real: a PostgreSQL server holding the MLflow
+store and the Optuna study, an ``mlflow server`` on top of it, and three ``rfmlab`` processes started together on
+one study name, one of them killed mid-search."""
 
 import os
 import signal
