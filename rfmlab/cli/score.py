@@ -13,7 +13,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = Parser(prog="rfmlab-score", description=main.__doc__)
     ap.add_argument("--model", required=True, help="e.g. models:/rfm-segmenter@champion or runs:/ID/model")
     ap.add_argument("--input", required=True, help="CSV or parquet: customers (customer_id, recency, ...) or a log")
-    ap.add_argument("--output", required=True, help="CSV or parquet (by extension)")
+    ap.add_argument(
+        "--output",
+        required=True,
+        help="CSV or parquet (by extension); CSV text a spreadsheet would run as a formula (=, +, -, @) starts with '",
+    )
+    ap.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     ap.add_argument(
         "--dataset",
         default=None,
@@ -29,16 +34,11 @@ def _score(args) -> None:
     from rich.progress import Progress
 
     from rfmlab.data import load
-    from rfmlab.errors import RfmlabError
     from rfmlab.mlflow_edge import registry, tracking
     from rfmlab.report import console
+    from rfmlab.report.exports import spreadsheet_safe
 
-    target = Path(args.output)
-    if target.suffix not in (".parquet", ".csv", ".txt"):
-        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
-    if not Path(args.input).is_file():
-        what = "is a directory" if Path(args.input).is_dir() else "does not exist"
-        raise RfmlabError(f"--input {args.input} {what}; give a CSV or parquet file")
+    target = _check_paths(args)
     uri = tracking.store_uri(args.tracking_uri)
     with console.stage(f"load model {args.model}"):
         segmenter = registry.load_segmenter(args.model, uri)
@@ -62,13 +62,33 @@ def _score(args) -> None:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.suffix == ".parquet":
-        out.write_parquet(target)
+        out.write_parquet(target)  # raw values: parquet is read by programs, not evaluated by spreadsheets
     else:
-        out.write_csv(target)
+        spreadsheet_safe(out).write_csv(target)
     counts = out["segment"].value_counts(sort=True)
     console.console.print(
         f"scored {out.height:,} customers -> {target}: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows())
     )
+
+
+def _check_paths(args) -> Path:
+    """The output path, once the input exists and the output is neither the input nor an existing file (without
+    ``--overwrite``): refused before the model is loaded, so nothing is written."""
+    from rfmlab.errors import RfmlabError
+
+    target = Path(args.output)
+    if target.suffix not in (".parquet", ".csv", ".txt"):
+        raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
+    if not Path(args.input).is_file():
+        what = "is a directory" if Path(args.input).is_dir() else "does not exist"
+        raise RfmlabError(f"--input {args.input} {what}; give a CSV or parquet file")
+    if target.exists() and target.samefile(args.input):  # the same file by any path (links included)
+        raise RfmlabError(f"--output {args.output} is the --input file; write the scores to another file")
+    if target.is_dir():
+        raise RfmlabError(f"--output {args.output} is a directory; give a .csv or .parquet file name")
+    if target.exists() and not args.overwrite:
+        raise RfmlabError(f"--output {args.output} exists; pass --overwrite to replace it, or choose another file")
+    return target
 
 
 if __name__ == "__main__":

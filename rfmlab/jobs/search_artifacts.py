@@ -10,6 +10,7 @@ import numpy as np
 from rfmlab import evaluate, pipeline, search
 from rfmlab.mlflow_edge import catalog
 from rfmlab.report import console
+from rfmlab.report.exports import spreadsheet_safe
 
 
 def log_elbow(handle, *, study, best) -> None:
@@ -80,7 +81,7 @@ def log_k_report(handle, *, prep, algo: str, params: dict, space: dict, spec, se
                                   n_resamples=rep.n_resamples, gap_refs=rep.gap_refs, seed=seed)  # fmt: skip
     chosen = int(params["n_clusters"])
     picks = evaluate.k_picks(table)
-    handle.log_text(table.write_csv(), catalog.N_CLUSTERS)
+    handle.log_text(spreadsheet_safe(table).write_csv(), catalog.N_CLUSTERS)
     handle.log_metrics({f"k_pick_{name}": k for name, k in picks.items() if k is not None})
     if picks.get("gap") == 1:  # k=1 by the 1-SE rule: the data look like one cluster to the gap statistic
         handle.set_tags({"k_report.gap": evaluate.NO_STRUCTURE})

@@ -5,16 +5,23 @@ models-from-code) with the segmenter saved explicitly by joblib as the model's `
 MLflow never cloudpickles a Python object and loading runs only rfmlab's own code.
 ``predict`` takes a pandas DataFrame (MLflow's boundary):
 a customer table or a transaction log in the training dataset's layout, and ``params={"as_of":
-"YYYY-MM-DD"}`` for logs. It returns customer_id, cluster, segment, is_outlier, outlier_score.
+"YYYY-MM-DD"}`` for logs. It returns customer_id, cluster, segment, is_outlier, outlier_score (None where the
+algorithm gives none, so a served response is strict JSON: ``null``, never ``NaN``). A bad request is refused in
+one line naming the column or value (``RequestError``: HTTP 400 with ``{"error_code": "INVALID_PARAMETER_VALUE",
+"message": ...}``, no stack trace).
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import polars as pl
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 
 import rfmlab
 from rfmlab.data.schema import FEATURE_COLUMNS
@@ -31,6 +38,105 @@ class RfmSegmenterModel(mlflow.pyfunc.PythonModel):
 
             alias_old_modules()
             self.segmenter = joblib.load(context.artifacts["segmenter"])
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        """Segments of the customers in ``model_input``; a bad request raises ``RequestError`` (one line naming the
+        column or value: HTTP 400 from ``mlflow models serve``), an unexpected failure a one-line ``INTERNAL_ERROR``
+        (HTTP 500) with the traceback in the server's log only. ``outlier_score`` is None where there is none."""
+        from rfmlab.errors import RfmlabError
+
+        params = params or {}
+        try:
+            df = request_frame(model_input, columns=self.segmenter.columns)
+            out = self.segmenter.score(df, as_of=params.get("as_of") or None)
+        except RequestError:
+            raise
+        except RfmlabError as e:
+            raise RequestError((str(e).strip().splitlines() or ["bad request"])[0]) from None
+        except Exception as e:
+            logging.getLogger(__name__).exception("rfmlab could not score a request")
+            raise ServingError(f"rfmlab could not score the request ({type(e).__name__}); the server log has the "
+                               "details", error_code=INTERNAL_ERROR) from None  # fmt: skip
+        return response_frame(out)
+
+
+class ServingError(MlflowException):
+    """An error ``mlflow models serve`` answers with this one-line message and no stack trace.
+
+    MLflow's scoring server (``mlflow.pyfunc.scoring_server.invocations``) answers any other exception from
+    ``predict`` with a 400 carrying the Python stack trace (server paths included), and rewrites an
+    ``MlflowException``'s message to ``Failed to predict data '<the whole request frame>'. Error: ...``, the request
+    echoed back over many lines. The message here is fixed when the error is made; that rewrite is ignored.
+    """
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        if not hasattr(self, "_message"):  # set by MlflowException.__init__; later assignments are ignored
+            self._message = value
+
+
+class RequestError(ServingError):
+    """A bad request: HTTP 400 ``INVALID_PARAMETER_VALUE`` with one line naming the column or value."""
+
+    def __init__(self, message: str):
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+def _numbers(values: pd.Series, *, name: str) -> list[float]:
+    """The column as floats; a missing, non-numeric or non-finite value is a ``RequestError`` naming it and its row."""
+    out = []
+    for row, v in enumerate(values.tolist()):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            raise RequestError(f"column {name!r} has no value in row {row} (null or NaN); every customer needs one")
+        try:
+            x = float(v) if not isinstance(v, bool) else math.nan
+        except (TypeError, ValueError):
+            x = math.nan
+        if not math.isfinite(x):
+            raise RequestError(f"column {name!r} holds {v!r} in row {row}; it needs a finite number")
+        out.append(x)
+    return out
+
+
+def request_frame(model_input, *, columns: list[str]) -> pl.DataFrame:
+    """The request as a polars frame: a customer table (customer_id and ``columns``, checked value by value) or a
+    transaction log (columns with no value at all left out: the log layout's optional ones)."""
+    if not isinstance(model_input, pd.DataFrame):
+        raise RequestError("the request must be a table: send dataframe_split or dataframe_records")
+    if len(model_input) == 0:
+        raise RequestError("the request has no rows; send at least one customer")
+    if "customer_id" in model_input.columns or any(c in model_input.columns for c in columns):
+        missing = [c for c in ["customer_id", *columns] if c not in model_input.columns]
+        if missing:
+            raise RequestError(f"column(s) {', '.join(map(repr, missing))} missing; a customer table needs "
+                               f"customer_id, {', '.join(columns)} (or send a transaction log)")  # fmt: skip
+        ids = model_input["customer_id"].tolist()
+        for row, v in enumerate(ids):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                raise RequestError(f"column 'customer_id' has no value in row {row}; every customer needs one")
+        data = {c: _numbers(model_input[c], name=c) for c in columns}
+        return pl.DataFrame({"customer_id": [str(v) for v in ids], **data})
+    log = model_input[[c for c in model_input.columns if model_input[c].notna().any()]]
+    for c in log.columns:
+        try:
+            pl.from_pandas(log[[c]])
+        except Exception:
+            raise RequestError(f"column {c!r} mixes kinds of values (text and numbers); send one kind") from None
+    return pl.from_pandas(log)
+
+
+def response_frame(scores: pl.DataFrame) -> pd.DataFrame:
+    """``Segmenter.score``'s frame for MLflow: ``outlier_score`` an object column, None where it is not finite, so
+    the scoring server writes ``null`` (strict JSON) rather than ``NaN`` or ``Infinity``."""
+    out = scores.to_pandas()
+    out["outlier_score"] = pd.Series(
+        [float(x) if math.isfinite(x) else None for x in scores["outlier_score"].to_list()], dtype=object
+    )
+    return out
 
 
 # modules of the flat layout (before the stage packages) that models logged then name: their model code imports
@@ -50,12 +156,6 @@ def alias_old_modules() -> None:
 
     for old, new in OLD_MODULES.items():
         sys.modules.setdefault(old, importlib.import_module(new))
-
-    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-        params = params or {}
-        df = pl.from_pandas(model_input) if not isinstance(model_input, pl.DataFrame) else model_input
-        df = df.select([c for c in df.columns if df[c].null_count() < df.height])  # optional columns left out
-        return self.segmenter.score(df, as_of=params.get("as_of") or None).to_pandas()
 
 
 def _log_columns(dataset: dict) -> list[str]:

@@ -5,7 +5,8 @@ with artifacts under ``<root>/mlruns/artifacts``. Experiments are tagged
 ``mlflow.experimentKind=custom_model_development`` so MLflow 3's UI opens them on the runs table.
 
 Artifact layout of a run: ``config/`` (resolved YAML), ``data/`` (cleaning report), ``tables/``
-(customers.parquet, customers.csv, profile.csv), ``plots/`` (PNG and HTML), ``error.txt`` on failure.
+(customers.parquet, customers.csv, profile.csv), ``plots/`` (PNG and HTML), ``error.txt`` on failure. CSV text that
+a spreadsheet would evaluate as a formula starts with ``'`` (``report.exports``); parquet keeps the raw values.
 """
 
 from __future__ import annotations
@@ -321,7 +322,10 @@ def start_run(
 
 def log_tables(handle: RunHandle, frames: dict[str, object]) -> None:
     """Write polars frames at their artifact paths (``catalog``), as parquet or CSV by the path's suffix, in one
-    upload."""
+    upload. Parquet keeps the raw values; CSV is for spreadsheets, so its text cells that a spreadsheet would
+    evaluate as formulas are neutralised (``report.exports.spreadsheet_safe``)."""
+    from rfmlab.report.exports import spreadsheet_safe
+
     with tempfile.TemporaryDirectory() as tmp:
         for path, df in frames.items():
             target = Path(tmp) / path
@@ -329,7 +333,7 @@ def log_tables(handle: RunHandle, frames: dict[str, object]) -> None:
             if path.endswith(".parquet"):
                 df.write_parquet(target)
             else:
-                df.write_csv(target)
+                spreadsheet_safe(df).write_csv(target)
         handle.log_dir(Path(tmp), None)
 
 

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import polars as pl
@@ -152,6 +153,40 @@ def test_promote_refuses_runs_without_model_or_metric(trained):
     assert res.returncode == 2 and "cannot load models:/nope@champion" in res.stderr
 
 
+def split(rows, columns=("customer_id", "recency", "frequency", "monetary")):
+    """A ``dataframe_split`` request body (Python's json writes NaN as the literal MLflow's server accepts)."""
+    return json.dumps({"dataframe_split": {"columns": list(columns), "data": rows}}).encode()
+
+
+def post(port, body: bytes):
+    """POST ``body`` to the served model's /invocations: (HTTP status, response text)."""
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/invocations", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def strict_json(text: str):
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+ANSWER_KEYS = {"error_code", "message", "sqlstate", "error_class"}  # MLflow's error body: no stack_trace
+BAD_BODIES = [  # (request body, words of the one-line answer)
+    (split([["a", 3, 40]], columns=("customer_id", "recency", "frequency")), ["'monetary' missing"]),
+    (split([["a", "abc", 40, 25.0]]), ["column 'recency' holds 'abc' in row 0"]),
+    (split([["a", 3, 40, float("nan")]]), ["column 'monetary' has no value in row 0"]),
+    (split([["a", 3, None, 25.0], ["b", 4, 2, 3.0]]), ["column 'frequency' has no value in row 0"]),
+    (split([]), ["no rows"]),
+]
+
+
 def test_mlflow_models_serve_answers_with_segments(trained):
     tmp, uri = trained
     res = promote(
@@ -204,22 +239,26 @@ def test_mlflow_models_serve_answers_with_segments(trained):
             except OSError:
                 assert server.poll() is None, server.stderr.read().decode()[-2000:]
                 time.sleep(0.5)
-        body = {
-            "dataframe_split": {
-                "columns": ["customer_id", "recency", "frequency", "monetary"],
-                "data": [["a", 3, 40, 25000.0], ["b", 300, 1, 12]],
-            }
-        }
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{port}/invocations",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            preds = json.load(r)["predictions"]
+        status, text = post(port, split([["a", 3, 40, 25000.0], ["b", 300, 1, 12]]))
+        assert status == 200, text
+        preds = strict_json(text)["predictions"]  # strict: NaN or Infinity would raise
         assert [p["customer_id"] for p in preds] == ["a", "b"]
         assert all(isinstance(p["cluster"], int) and p["segment"] for p in preds)
         assert preds[0]["segment"] != preds[1]["segment"]  # a champion is not a lapsed one-off buyer
+        assert [p["outlier_score"] for p in preds] == [None, None]  # kmeans has none: null, not NaN
+        for body, words in BAD_BODIES:
+            status, text = post(port, body)
+            answer = strict_json(text)
+            assert status == 400 and answer["error_code"] == "INVALID_PARAMETER_VALUE", text
+            message = answer["message"]
+            assert "\n" not in message.strip() and len(message) < 200 and set(answer) <= ANSWER_KEYS, text
+            assert "Traceback" not in text and "site-packages" not in text and ".py" not in text, text
+            assert all(w in message for w in words), message
+        # an empty body never reaches the model: MLflow's own answer, a JSON 400 without a stack trace
+        status, text = post(port, b"")
+        answer = strict_json(text)
+        assert status == 400 and answer["error_code"] == "BAD_REQUEST" and set(answer) <= ANSWER_KEYS, text
+        assert "valid JSON" in answer["message"] and "Traceback" not in text and ".py" not in text, text
     finally:
         server.terminate()
         server.wait(timeout=30)
