@@ -49,7 +49,7 @@ def test_scores_on_the_evaluation_sample_alone_match_the_silhouette_of_the_full_
     X = np.vstack([rng.normal(c, 0.3, size=(400, 3)) for c in (0, 3, 6)])
     labels = np.repeat([0, 1, 2], 400)
     ev = Evaluator(X, sample_size=300, seed=0)
-    full, part = ev.measure(labels), ev.score(labels[ev.sample], on_sample=True)
+    full, part = ev.measure(labels), ev.measure(labels[ev.sample], on_sample=True)
     assert part["silhouette"] == full["silhouette"]
     assert part["n_clusters"] == 3 and abs(part["max_cluster_share"] - 1 / 3) < 0.1
 
