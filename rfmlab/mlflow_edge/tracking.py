@@ -131,10 +131,14 @@ def ui_hint(uri: str) -> str:
 
 
 def metric_key(prefix: str, name: str) -> str:
-    """An MLflow-safe metric key for a display name (letters, digits, _ - . / and spaces are kept)."""
+    """An MLflow-safe metric key for a display name: letters, digits, _ - . / and spaces are kept, anything else
+    becomes ``_``, and the name is made a path MLflow accepts (no empty, ``.`` or ``..`` parts: ``a//b`` -> ``a/b``).
+    The display names themselves stay in the run's tables (``segment_counts.csv``)."""
     import re
 
-    return prefix + "." + re.sub(r"[^0-9A-Za-z_\-. /]", "_", name)
+    safe = re.sub(r"[^0-9A-Za-z_\-. /]", "_", name)
+    parts = ["_" if part in (".", "..") else part for part in safe.split("/") if part]
+    return prefix + "." + "/".join(parts or ["_"])
 
 
 def redact(url: str) -> str:
