@@ -61,8 +61,9 @@ def influence_ci(
     n, rows = len(inv), np.arange(len(inv))
     own = sizes[inv]
     closer = b >= a  # s = 1 - a/b; else s = b/a - 1
-    ds_da = np.where(own > 1, np.where(closer, -1 / np.maximum(b, 1e-300), -b / np.maximum(a, 1e-300) ** 2), 0.0)
-    ds_db = np.where(own > 1, np.where(closer, a / np.maximum(b, 1e-300) ** 2, 1 / np.maximum(a, 1e-300)), 0.0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # np.where computes the branch it drops too
+        ds_da = np.where(own > 1, np.where(closer, -1 / np.maximum(b, 1e-300), -b / np.maximum(a, 1e-300) ** 2), 0.0)
+        ds_db = np.where(own > 1, np.where(closer, a / np.maximum(b, 1e-300) ** 2, 1 / np.maximum(a, 1e-300)), 0.0)
     g = ds_da / np.maximum(own - 1, 1)  # d a(i) / d w(j) = (d(i,j) - a(i)) / (n_c - 1), j in i's cluster
     h = ds_db / sizes[near]  # d b(i) / d w(j) = (d(i,j) - b(i)) / n_near, j in i's nearest cluster
     weights = np.zeros((n, 2 * k), dtype=np.float32)
