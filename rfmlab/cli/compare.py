@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _collect(uri: str, runs) -> tuple[list[dict], dict]:
     """One leaderboard row per run, and each run's customer -> cluster table (runs without one are left out)."""
-    from rfmlab.mlflow_edge import tracking
+    from rfmlab.mlflow_edge import lookup
 
     rows, tables = [], {}
     for r in runs:
@@ -36,7 +36,7 @@ def _collect(uri: str, runs) -> tuple[list[dict], dict]:
                 **r.data.metrics,
             }
         )
-        table = tracking.load_table(uri, r.info.run_id)
+        table = lookup.load_table(uri, r.info.run_id)
         if table is not None:
             tables[r.info.run_id] = table.select("customer_id", "cluster")
     return rows, tables
@@ -46,10 +46,10 @@ def _log_comparison(uri: str, experiment_id: str, scope: str, sort_by: str, boar
     """The comparison as a run of its own: tables, an HTML page and the ARI heatmap."""
     import polars as pl
 
-    from rfmlab.mlflow_edge import catalog, tracking
+    from rfmlab.mlflow_edge import catalog, lookup, tracking
     from rfmlab.report import figures
 
-    exp_name = tracking.experiment_name(uri, experiment_id)
+    exp_name = lookup.experiment_name(uri, experiment_id)
     tags = {"rfmlab.kind": "comparison", "rfmlab.compared": ",".join(short)[:5000]}
     with tracking.start_run(uri, experiment=exp_name, run_name=f"compare-{len(short)}-runs", tags=tags) as h:
         h.log_params({"compare.scope": scope, "compare.n_runs": len(short)})
@@ -71,11 +71,12 @@ def _log_comparison(uri: str, experiment_id: str, scope: str, sort_by: str, boar
 
 def _compare(args) -> dict:
     from rfmlab.errors import RfmlabError
-    from rfmlab.mlflow_edge import tracking
+    from rfmlab.mlflow_edge import lookup, tracking
     from rfmlab.report import comparison, console
 
     uri = tracking.store_uri(args.tracking_uri)
-    runs = tracking.find_runs(
+    tracking.check_server(uri)
+    runs = lookup.find_runs(
         uri, experiment=args.experiment, sweep=args.sweep, run_ids=args.runs.split(",") if args.runs else None
     )
     rows, tables = _collect(uri, runs)

@@ -33,6 +33,7 @@ def _promote(args) -> None:
         raise RfmlabError("--best needs --experiment NAME")
     metric = args.metric or ("silhouette" if args.best else None)
     uri = tracking.store_uri(args.tracking_uri)
+    tracking.check_server(uri)
     res = registry.promote(
         uri,
         run_id=args.run_id,

@@ -26,6 +26,7 @@ def _rerun(args) -> None:
     from rfmlab.report import console
 
     uri = tracking.store_uri(args.tracking_uri)
+    tracking.check_server(uri)
     rec = reruns.record(uri, args.run_id)
     console.console.print(f"re-running [bold]{rec.run_id}[/] from its recorded config")
     if rec.version and rec.version != rfmlab.__version__:

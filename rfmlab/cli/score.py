@@ -40,6 +40,7 @@ def _score(args) -> None:
 
     target = _check_paths(args)
     uri = tracking.store_uri(args.tracking_uri)
+    tracking.check_server(uri)
     with console.stage(f"load model {args.model}"):
         segmenter = registry.load_segmenter(args.model, uri)
     dataset = dataset_config(args.dataset) if args.dataset else dict(segmenter.dataset)

@@ -33,12 +33,12 @@ class SweepCallback:
             studies.storage_for(config.search.get("storage") or studies.default_storage())
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        from rfmlab.mlflow_edge import tracking
+        from rfmlab.mlflow_edge import lookup, tracking
         from rfmlab.report import console
 
         try:
             sid = Path(config.hydra.sweep.dir).name
-            runs = tracking.sweep_runs(tracking.store_uri(config.tracking.get("uri")), sid)
+            runs = lookup.sweep_runs(tracking.store_uri(config.tracking.get("uri")), sid)
         except Exception as e:  # a summary must never turn a finished sweep into a failure
             console.error(f"sweep summary unavailable: {e}")
             return

@@ -42,6 +42,7 @@ def _track(args) -> None:
     if not Path(args.input).is_file():
         raise RfmlabError(f"--input {args.input} does not exist; give a transaction log file")
     uri = tracking.store_uri(args.tracking_uri)
+    tracking.check_server(uri)
     if args.model:
         segment, dataset, reference, tags, source = _model(args.model, uri)
     else:

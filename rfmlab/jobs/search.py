@@ -14,7 +14,7 @@ from rfmlab import pipeline, search
 from rfmlab.errors import RfmlabError
 from rfmlab.jobs import artifacts, context, search_artifacts, trials
 from rfmlab.jobs.settings import Settings
-from rfmlab.mlflow_edge import catalog, child_runs, tracking
+from rfmlab.mlflow_edge import catalog, child_runs, lookup, tracking
 from rfmlab.report import console, description, search_tables
 from rfmlab.search import studies
 
@@ -41,11 +41,11 @@ def _open(s: Settings, spec: search.SearchSpec, uri: str):
     space = context.search_space(s, prep=prep)
     study, created = studies.open_study(studies.study_base_name(s.raw), spec=spec, space=space)
     parent = study.user_attrs.get(studies.PARENT_ATTR)
-    if parent and tracking.run_exists(uri, parent):
+    if parent and lookup.run_exists(uri, parent):
         return prep, space, study, created, parent
     if parent is None and not studies.claim_parent(study):
         parent = studies.wait_parent(study)
-        if tracking.run_exists(uri, parent):
+        if lookup.run_exists(uri, parent):
             return prep, space, study, created, parent
     return prep, space, study, created, None  # this process creates the parent (or replaces a deleted one)
 
@@ -232,6 +232,7 @@ def run(s: Settings, *, config_yaml: str) -> dict:
     """A search (``s.search``): the parent run, the trials (with local workers), the chosen trial refitted."""
     spec = s.search
     uri = tracking.store_uri(s.tracking.uri)
+    tracking.init_store(uri)  # a tracking server that does not answer is refused now, not after the work
     context.banner(s, uri=uri)
     opened = _open(s, spec, uri)
     tags = {**context.tags(s), "rfmlab.search": "optuna"}

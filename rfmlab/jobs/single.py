@@ -12,6 +12,7 @@ from rfmlab.report import console, description
 def run(s: Settings, *, config_yaml: str) -> dict:
     """Prepare, fit, log every artifact and the model; returns ids, metrics and the run link."""
     uri = tracking.store_uri(s.tracking.uri)
+    tracking.init_store(uri)  # a tracking server that does not answer is refused now, not after the work
     algo, params, seed = s.algorithm.name, s.algorithm.params, s.seed
     context.banner(s, uri=uri)
     with tracking.start_run(uri, experiment=s.experiment, run_name=context.run_name(s), tags=context.tags(s)) as handle:

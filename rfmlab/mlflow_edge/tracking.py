@@ -68,10 +68,35 @@ def _artifact_location(uri: str, name: str) -> str | None:
 _READY: set[str] = set()
 
 
+def check_server(uri: str, *, timeout: float = 5.0) -> None:
+    """Refuse a tracking server that does not answer, in seconds and in one line, before any work starts (MLflow's
+    own client retries for minutes). A server that answers at all, even with an HTTP error, is there."""
+    if not is_server(uri):
+        return
+    import urllib.error
+    import urllib.request
+
+    from rfmlab.errors import RfmlabError
+
+    try:
+        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise RfmlabError(
+            f"tracking server {redact(uri)} is not reachable ({reason}); start it (mlflow server --host 127.0.0.1 "
+            "--port PORT --backend-store-uri sqlite:///mlruns/mlflow.db) or set tracking.uri to a local store "
+            "(sqlite:///mlruns/mlflow.db)"
+        ) from e
+
+
 def init_store(uri: str) -> None:
-    """Create (or check) the store's schema once per process; safe when processes start together."""
+    """Create (or check) the store's schema once per process; safe when processes start together. A tracking
+    server is checked to answer first (``check_server``)."""
     if uri in _READY:
         return
+    check_server(uri)
     with sqlite_init_lock(uri):
         mlflow_module().MlflowClient(uri).search_experiments(max_results=1)
     _READY.add(uri)
@@ -263,15 +288,6 @@ class RunHandle:
         )
 
 
-def run_exists(uri: str, run_id: str) -> bool:
-    mlflow = mlflow_module()
-    try:
-        mlflow.MlflowClient(uri).get_run(run_id)
-    except mlflow.exceptions.MlflowException:
-        return False
-    return True
-
-
 def base_tags(tags: dict | None) -> dict[str, str]:
     all_tags = {"rfmlab.version": rfmlab.__version__, **(tags or {})}
     commit = git_commit()
@@ -339,57 +355,3 @@ def log_tables(handle: RunHandle, frames: dict[str, object]) -> None:
             else:
                 spreadsheet_safe(df).write_csv(target)
         handle.log_dir(Path(tmp), None)
-
-
-def sweep_runs(uri: str, sweep_id: str) -> list:
-    """Top-level runs (searches or single fits) of one sweep, across experiments, oldest first."""
-    mlflow = mlflow_module()
-    client = mlflow.MlflowClient(uri)
-    exps = [e.experiment_id for e in client.search_experiments()]
-    if not exps:
-        return []
-    runs = client.search_runs(exps, filter_string=f"tags.`rfmlab.sweep_id` = '{sweep_id}'", max_results=5000)
-    top = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
-    return sorted(top, key=lambda r: r.info.start_time)
-
-
-def find_runs(uri: str, *, experiment: str | None = None, sweep: str | None = None, run_ids: list[str] | None = None):
-    """Top-level FINISHED runs to compare (no trial children, no earlier comparison runs)."""
-    mlflow = mlflow_module()
-    client = mlflow.MlflowClient(uri)
-    if run_ids:
-        runs = [client.get_run(r) for r in run_ids]
-    else:
-        if experiment:
-            exp = client.get_experiment_by_name(experiment)
-            if exp is None:
-                from rfmlab.errors import RfmlabError
-
-                raise RfmlabError(f"no experiment {experiment!r} in {uri}")
-            exps = [exp.experiment_id]
-        else:
-            exps = [e.experiment_id for e in client.search_experiments()]
-        flt = "attributes.status = 'FINISHED'" + (f" and tags.`rfmlab.sweep_id` = '{sweep}'" if sweep else "")
-        runs = client.search_runs(exps, filter_string=flt, max_results=5000)
-    return [
-        r for r in runs if "mlflow.parentRunId" not in r.data.tags and r.data.tags.get("rfmlab.kind") != "comparison"
-    ]
-
-
-def experiment_name(uri: str, experiment_id: str) -> str:
-    return mlflow_module().MlflowClient(uri).get_experiment(experiment_id).name
-
-
-def load_table(uri: str, run_id: str, *, path: str = catalog.CUSTOMERS):
-    """A polars frame from a run's parquet artifact (None when the run has none)."""
-    import polars as pl
-
-    mlflow = mlflow_module()
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=path, dst_path=tmp, tracking_uri=uri
-            )
-        except (mlflow.exceptions.MlflowException, OSError):
-            return None
-        return pl.read_parquet(local)
