@@ -27,3 +27,16 @@ def options(cls, *, d: dict | None, where: str):
     if unknown:
         raise ConfigError(f"unknown {where} option(s) {unknown}; valid are {known}")
     return cls(**d)
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop by a signal (SIGTERM from a scheduler, ``kill`` or SLURM's pre-emption;
+    SIGHUP): handled like Ctrl-C, so the run is marked KILLED with ``error.txt`` and the trial in progress fails in
+    the study (Optuna fails a trial on a KeyboardInterrupt), leaving a resumable search."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(f"{self.name}: the process was asked to stop")

@@ -49,9 +49,12 @@ def _task(cfg) -> dict | None:
             sweep.failures.append(str(e))
             return None
         sys.exit(2)
-    except KeyboardInterrupt:
-        console.error("interrupted; the run is marked KILLED in MLflow")
-        sys.exit(130)
+    except KeyboardInterrupt as e:
+        from rfmlab.errors import Terminated
+
+        what = f"stopped by {e.name}" if isinstance(e, Terminated) else "interrupted"
+        console.error(f"{what}; the run is marked KILLED in MLflow and a search can resume (search.resume=true)")
+        sys.exit(128 + e.signum if isinstance(e, Terminated) else 130)
 
 
 def _check_overrides(args: list[str]) -> None:
@@ -66,9 +69,23 @@ def _check_overrides(args: list[str]) -> None:
         sys.exit(2)
 
 
+def _on_signal(signum, frame) -> None:
+    """SIGTERM / SIGHUP: the first unwinds like Ctrl-C (runs KILLED, the trial failed); a second exits at once."""
+    import signal
+
+    from rfmlab.errors import Terminated
+
+    signal.signal(signum, lambda s, f: os._exit(128 + s))
+    raise Terminated(signum)
+
+
 def main() -> None:
+    import signal
+
     import hydra
 
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
     os.environ.setdefault("HYDRA_FULL_ERROR", "0")
     _check_overrides(sys.argv[1:])
     app = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(_task)

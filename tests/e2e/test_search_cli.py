@@ -3,12 +3,14 @@
 import os
 import signal
 import time
+from pathlib import Path
 
 import optuna
 import polars as pl
 import pytest
 from helpers import ROOT, run_cli, spawn_cli
 from mlflow.tracking import MlflowClient
+from optuna.trial import TrialState
 
 from rfmlab import evaluate
 from rfmlab.search import studies
@@ -200,6 +202,45 @@ def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
     _, (parent,), children = runs_of(uri, "ecommerce")
     assert parent.info.status == "FINISHED" and parent.data.tags["rfmlab.resumed"] == "true"
     assert sorted(int(c.data.tags["optuna.trial_number"]) for c in children) == sorted(t.number for t in after)
+
+
+# SIGTERM (a scheduler, ``kill``, SLURM's pre-emption) and SIGHUP are handled like Ctrl-C: the run is marked KILLED
+# with error.txt naming the signal, the trial in progress fails in the study, exit code 128 + the signal, and the
+# search resumes without losing a finished trial.
+def stop_midway(args, storage, sig):
+    proc = spawn_cli(*args)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        _, done = finished(storage)
+        if len(done) >= 6:
+            break
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_terminated_search_is_marked_killed_and_resumes(tmp_path, sig, code):
+    uri, storage = stores(tmp_path)
+    args = slow_search(uri, storage)
+    returncode, err = stop_midway(args, storage, sig)
+    assert returncode == code, err
+    assert f"stopped by {sig.name}" in err and "Traceback" not in err
+    study, before = finished(storage)
+    assert 6 <= len(before) < 40, "the search finished before it could be stopped"
+    assert not [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING]
+    client, (parent,), _ = runs_of(uri, "ecommerce")
+    assert parent.info.status == "KILLED" and parent.data.tags["rfmlab.error"].startswith(f"Terminated: {sig.name}")
+    error = client.download_artifacts(parent.info.run_id, "error.txt", str(tmp_path))
+    assert sig.name in Path(error).read_text()
+
+    res = run_cli(*args, "search.resume=true", cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    study, after = finished(storage, study.study_name)
+    assert len(after) == 40 and {t.number for t in before} <= {t.number for t in after}
+    _, (parent,), _ = runs_of(uri, "ecommerce")
+    assert parent.info.status == "FINISHED"
 
 
 def test_two_local_workers_share_one_study(tmp_path):
