@@ -73,10 +73,10 @@ def _on_signal(signum, frame) -> None:
     """SIGTERM / SIGHUP: the first unwinds like Ctrl-C (runs KILLED, the trial failed); a second exits at once."""
     import signal
 
-    from rfmlab.errors import Terminated
+    from rfmlab import interrupts
 
     signal.signal(signum, lambda s, f: os._exit(128 + s))
-    raise Terminated(signum)
+    interrupts.request(signum)
 
 
 def main() -> None:

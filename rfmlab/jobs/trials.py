@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from rfmlab import search
+from rfmlab import interrupts, search
 from rfmlab.jobs import context
 from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import child_runs
@@ -79,7 +79,21 @@ def optimize(s: Settings, *, prep, spec, space, study, on_trial, progress=None, 
     # a failed trial is rfmlab's to report (its reason on the child run, the counts, the error if none is valid):
     # Optuna's own warning would print a traceback per trial
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study.optimize(objective, n_trials=remaining, timeout=spec.timeout, callbacks=callbacks, catch=(search.FitFailed,))
+    with interrupts.deferred():  # a stop signal never lands inside Optuna's own bookkeeping
+        study.optimize(
+            _allowing_stop(objective), n_trials=remaining, timeout=spec.timeout, callbacks=callbacks,
+            catch=(search.FitFailed,),
+        )  # fmt: skip
+
+
+def _allowing_stop(objective):
+    """The objective with stop signals raised at once inside it (Optuna fails the trial) and held elsewhere."""
+
+    def run(trial):
+        with interrupts.allowed():
+            return objective(trial)
+
+    return run
 
 
 def worker_main(
@@ -108,6 +122,7 @@ class StopAt:
         self.n = n
 
     def __call__(self, study, trial) -> None:
+        interrupts.check()  # between trials: a held stop signal ends the search here
         if studies.finished(study) >= self.n:
             study.stop()
 
