@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rfmlab.data.schema import FEATURE_COLUMNS
-from rfmlab.errors import ConfigError
+from rfmlab.errors import ConfigError, options
 from rfmlab.features import transforms
 
 
@@ -19,13 +19,11 @@ class FeatureSpec:
     def from_dict(cls, d: dict | None) -> FeatureSpec:
         """Validated before any data is read: unknown columns and transform steps are refused here."""
         d = dict(d or {})
+        options(cls, d={k: v for k, v in d.items() if k != "name"}, where="features")  # unknown keys refused
         cols = list(d.get("columns") or ["recency", "frequency", "monetary"])
         bad = [c for c in cols if c not in FEATURE_COLUMNS]
         if bad:
             raise ConfigError(f"unknown feature column(s) {bad} in features.columns; choose from {FEATURE_COLUMNS}")
         steps = list(d.get("transform") or ["standard"])
         transforms.build(steps)
-        unknown = sorted(set(d) - {"name", "columns", "transform"})
-        if unknown:
-            raise ConfigError(f"unknown features option(s) {unknown}; valid are ['columns', 'name', 'transform']")
         return cls(name=str(d.get("name") or "features"), columns=cols, transform=steps)

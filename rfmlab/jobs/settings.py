@@ -8,11 +8,12 @@ The raw dict travels only to what records the config as it was given: run params
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from rfmlab.cluster import AlgorithmSpec
 from rfmlab.data.spec import DatasetSpec
-from rfmlab.errors import ConfigError
+from rfmlab.errors import ConfigError, options
 from rfmlab.evaluate import EvaluationSpec
 from rfmlab.features import FeatureSpec
 from rfmlab.resources import scheme_config
@@ -96,16 +97,10 @@ class Settings:
 
 
 def _tracking(d: dict) -> TrackingSpec:
-    known = set(TrackingSpec.__dataclass_fields__)
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ConfigError(f"unknown tracking option(s) {unknown}; valid are {sorted(known)}")
-    return TrackingSpec(**{**d, "log_model": bool(d.get("log_model", True))})
+    spec = options(TrackingSpec, d=d, where="tracking")
+    return dataclasses.replace(spec, log_model=bool(spec.log_model))
 
 
 def _plots(d: dict | None) -> PlotsSpec:
-    d = dict(d or {})
-    unknown = sorted(set(d) - {"enabled", "max_points"})
-    if unknown:
-        raise ConfigError(f"unknown plots option(s) {unknown}; valid are ['enabled', 'max_points']")
-    return PlotsSpec(enabled=bool(d.get("enabled", True)), max_points=int(d.get("max_points", 5000)))
+    spec = options(PlotsSpec, d=d, where="plots")
+    return PlotsSpec(enabled=bool(spec.enabled), max_points=int(spec.max_points))

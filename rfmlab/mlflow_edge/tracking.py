@@ -66,12 +66,13 @@ def _artifact_location(uri: str, name: str) -> str | None:
 
 
 _READY: set[str] = set()
+_ANSWERED: set[str] = set()  # tracking servers that answered in this process
 
 
 def check_server(uri: str, *, timeout: float = 5.0) -> None:
     """Refuse a tracking server that does not answer, in seconds and in one line, before any work starts (MLflow's
     own client retries for minutes). A server that answers at all, even with an HTTP error, is there."""
-    if not is_server(uri):
+    if not is_server(uri) or uri in _ANSWERED:
         return
     import urllib.error
     import urllib.request
@@ -81,7 +82,7 @@ def check_server(uri: str, *, timeout: float = 5.0) -> None:
     try:
         urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout).close()
     except urllib.error.HTTPError:
-        return
+        pass
     except (urllib.error.URLError, OSError, ValueError) as e:
         reason = getattr(e, "reason", None) or e
         raise RfmlabError(
@@ -89,6 +90,7 @@ def check_server(uri: str, *, timeout: float = 5.0) -> None:
             "--port PORT --backend-store-uri sqlite:///mlruns/mlflow.db) or set tracking.uri to a local store "
             "(sqlite:///mlruns/mlflow.db)"
         ) from e
+    _ANSWERED.add(uri)
 
 
 def init_store(uri: str) -> None:

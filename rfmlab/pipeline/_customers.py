@@ -14,7 +14,8 @@ from rfmlab.data import clean as clean_mod
 from rfmlab.data import load
 
 
-def _no_stage(name: str):
+def no_stage(name: str):
+    """The stage context when nothing shows progress."""
     return contextlib.nullcontext()
 
 
@@ -44,7 +45,7 @@ class CleanLog:
 def clean_log(
     spec: load.DatasetSpec,
     *,
-    stage: Callable = _no_stage,
+    stage: Callable = no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     source: load.Source | None = None,
     as_of: date | None = None,
@@ -82,7 +83,7 @@ def clean_log(
 def customer_table(
     spec: load.DatasetSpec,
     *,
-    stage: Callable = _no_stage,
+    stage: Callable = no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     source: load.Source | None = None,
     analysis_date=None,

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from rfmlab import cluster, evaluate, segments
-from rfmlab.pipeline._customers import _no_stage
+from rfmlab.pipeline._customers import no_stage
 from rfmlab.pipeline._prepare import Prepared
 
 
@@ -46,7 +46,7 @@ def fit(
     algorithm: str,
     params: dict | None,
     seed: int = 0,
-    stage: Callable = _no_stage,
+    stage: Callable = no_stage,
     max_exact: int | None = None,
 ) -> Fit:
     """Cluster (exactly, or on a sample of ``max_exact`` customers with the rest assigned), evaluate, name

@@ -15,7 +15,7 @@ from rfmlab.data import clean as clean_mod
 from rfmlab.data import load
 from rfmlab.evaluate import EvaluationSpec
 from rfmlab.features import FeatureSpec, transforms
-from rfmlab.pipeline._customers import _no_stage, customer_table
+from rfmlab.pipeline._customers import customer_table, no_stage
 from rfmlab.segments import SegmentsSpec
 
 
@@ -45,7 +45,7 @@ def prepare(
     segments: SegmentsSpec | None = None,
     evaluation: EvaluationSpec | None = None,
     seed: int = 0,
-    stage: Callable = _no_stage,
+    stage: Callable = no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
 ) -> Prepared:
     """Customer table, rule segments of every scheme in ``segments`` and the transformed features, with the

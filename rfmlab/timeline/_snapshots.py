@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +14,6 @@ from rfmlab.features import snapshots
 
 FEATURES = ("recency", "frequency", "monetary")  # drift is measured on these when no model gives its own
 
-
-def _no_stage(name: str):
-    return contextlib.nullcontext()
 
 
 @dataclass(kw_only=True)
@@ -34,7 +30,7 @@ class TimelineSpec:
 
 
 def snapshot_tables(
-    spec: TimelineSpec, *, stage=_no_stage, on_stage=lambda n, o: None
+    spec: TimelineSpec, *, stage=pipeline.no_stage, on_stage=lambda n, o: None
 ) -> tuple[dict[date, pl.DataFrame], pipeline.CleanLog]:
     """The customer table at each snapshot date, from one cleaning pass over the log."""
     ds = load.DatasetSpec.from_dict({**{k: v for k, v in spec.dataset.items() if k != "synthetic"},
