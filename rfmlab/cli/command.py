@@ -1,4 +1,4 @@
-"""What the argparse commands share: ``--tracking-uri``, one-line user errors (exit 2), dataset configs."""
+"""What the argparse commands share: ``--tracking-uri``, one-line user errors (exit 2), errors in their terms."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import contextlib
 import difflib
 import re
 import sys
-from pathlib import Path
-
-from rfmlab.cli import CONF_DIR
 
 TRACKING_URI_HELP = "default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db"
 
@@ -47,23 +44,6 @@ def run_command(ap, *, argv, body) -> None:
     except RfmlabError as e:
         console.error(str(e))
         sys.exit(2)
-
-
-def dataset_config(name: str) -> dict:
-    """The ``dataset`` group's config ``name`` (conf/dataset/NAME.yaml), unresolved."""
-    from hydra import compose, initialize_config_dir
-    from hydra.errors import MissingConfigException
-    from omegaconf import OmegaConf
-
-    from rfmlab.errors import ConfigError
-
-    try:
-        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-            cfg = compose(config_name="config", overrides=[f"dataset={name}"])
-    except MissingConfigException as e:
-        options = sorted(p.stem for p in (Path(CONF_DIR) / "dataset").glob("*.yaml"))
-        raise ConfigError(f"unknown dataset {name!r}; use one of {options}") from e
-    return OmegaConf.to_container(cfg.dataset, resolve=False)
 
 
 @contextlib.contextmanager

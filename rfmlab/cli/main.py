@@ -14,7 +14,7 @@ from rfmlab.cli import CONF_DIR, sweep
 _task_started = False
 
 
-def _plain(cfg) -> tuple[dict, str]:
+def plain_config(cfg) -> tuple[dict, str]:
     """The resolved config as a plain dict and as YAML; unresolvable or missing values are user errors."""
     from omegaconf import OmegaConf
     from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
@@ -39,7 +39,7 @@ def _task(cfg) -> dict | None:
     from rfmlab.report import console
 
     try:
-        plain, cfg_yaml = _plain(cfg)
+        plain, cfg_yaml = plain_config(cfg)
         plain["sweep_id"] = sweep.sweep_id()
         settings = jobs.Settings.from_config(plain)  # every section validated here, before any run starts
         return jobs.run(settings, config_yaml=cfg_yaml)

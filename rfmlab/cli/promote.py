@@ -25,23 +25,18 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _promote(args) -> None:
-    from rfmlab.errors import RfmlabError
-    from rfmlab.mlflow_edge import registry, tracking
+    from rfmlab import api
     from rfmlab.report import console
 
-    if args.best and not args.experiment:
-        raise RfmlabError("--best needs --experiment NAME")
-    metric = args.metric or ("silhouette" if args.best else None)
-    uri = tracking.store_uri(args.tracking_uri)
-    tracking.check_server(uri)
-    res = registry.promote(
-        uri,
-        run_id=args.run_id,
+    res = api.promote(
+        args.run_id,
+        best=args.best,
         experiment=args.experiment,
-        metric=metric,
+        metric=args.metric,
         filter_string=args.filter,
         name=args.name,
         alias=args.alias,
+        tracking_uri=args.tracking_uri,
     )
     m = {k: v for k, v in res["metrics"].items() if v is not None}
     console.console.print(

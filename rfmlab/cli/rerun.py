@@ -18,40 +18,22 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _rerun(args) -> None:
-    from omegaconf import OmegaConf
-
-    import rfmlab
-    from rfmlab import jobs
-    from rfmlab.mlflow_edge import reruns, tracking
+    from rfmlab import api
     from rfmlab.report import console
 
-    uri = tracking.store_uri(args.tracking_uri)
-    tracking.check_server(uri)
-    rec = reruns.record(uri, args.run_id)
-    console.console.print(f"re-running [bold]{rec.run_id}[/] from its recorded config")
-    if rec.version and rec.version != rfmlab.__version__:
-        console.console.print(f"  [yellow]recorded with rfmlab {rec.version}, running {rfmlab.__version__}[/]")
-    commit = tracking.git_commit()
-    if rec.commit and commit and rec.commit != commit:
-        console.console.print(f"  [yellow]recorded at commit {rec.commit[:10]}, running at {commit[:10]}[/]")
-    cfg = reruns.config_for_rerun(rec, uri=uri)
-    result = jobs.run(jobs.Settings.from_config(cfg), config_yaml=OmegaConf.to_yaml(OmegaConf.create(cfg)))
-    new = result["run_id"]
-    cmp = reruns.compare(uri, rec.run_id, new)
-    digest = reruns.data_digest(uri, new)
-    if rec.digest and digest and digest != rec.digest:
-        console.console.print(f"  [yellow]the data changed: digest {rec.digest[:12]} then, {digest[:12]} now[/]")
-    _report(uri, new, cmp)
-    if not cmp.identical:
+    console.console.print(f"re-running [bold]{args.run_id}[/] from its recorded config")
+    out = api.rerun(args.run_id, tracking_uri=args.tracking_uri)
+    for note in out["notes"]:
+        console.console.print(f"  [yellow]{note}[/]")
+    _report(out["rerun_id"], out["comparison"])
+    if not out["identical"]:
         sys.exit(3)
 
 
-def _report(uri: str, run_id: str, cmp) -> None:
-    from rfmlab.mlflow_edge import reruns
+def _report(run_id: str, cmp) -> None:
     from rfmlab.report import console
 
     verdict = "identical" if cmp.identical else "DIFFERENT"
-    reruns.mark_identical(uri, run_id, identical=cmp.identical)
     console.console.print(
         f"[bold]{verdict}[/]: {cmp.metrics_compared - len(cmp.metric_diffs)} of {cmp.metrics_compared} metrics "
         f"equal; {cmp.customers - cmp.label_diffs - cmp.missing_customers:,} of {cmp.customers:,} customers in the "

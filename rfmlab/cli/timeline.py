@@ -4,7 +4,7 @@ promoted model or a rule scheme, and log their migration and feature drift in on
 
 from __future__ import annotations
 
-from rfmlab.cli.command import Parser, dataset_config, in_command_terms, run_command
+from rfmlab.cli.command import Parser, in_command_terms, run_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,68 +30,25 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _track(args) -> None:
-    from pathlib import Path
-
-    from rfmlab import features
-    from rfmlab.errors import RfmlabError
-    from rfmlab.jobs import timeline
-    from rfmlab.mlflow_edge import tracking
+    from rfmlab import api
     from rfmlab.report import console
-    from rfmlab.timeline import TimelineSpec
 
-    if not Path(args.input).is_file():
-        raise RfmlabError(f"--input {args.input} does not exist; give a transaction log file")
-    uri = tracking.store_uri(args.tracking_uri)
-    tracking.check_server(uri)
-    if args.model:
-        segment, dataset, reference, tags, source = _model(args.model, uri)
-    else:
-        segment, reference, tags, source = _scheme(args.scheme), None, {"rfmlab.scheme": args.scheme}, args.scheme
-        dataset = dataset_config(args.dataset or "ecommerce")
-    if args.dataset and args.model:
-        dataset = dataset_config(args.dataset)
-    spec = TimelineSpec(
-        dataset=dataset,
-        input=args.input,
-        every=args.every,
-        start=features.parse_date(args.start),
-        end=features.parse_date(args.end),
-        experiment=args.experiment,
-        psi_threshold=args.psi_threshold,
-    )
-    with in_command_terms(dataset.get("name")):
-        out = timeline.run(spec, segment=segment, reference=reference, tags=tags, uri=uri, source=source)
+    with in_command_terms(args.dataset or ("model's" if args.model else "ecommerce")):
+        out = api.timeline(
+            args.input,
+            model=args.model,
+            scheme=args.scheme,
+            dataset=args.dataset,
+            every=args.every,
+            start=args.start,
+            end=args.end,
+            experiment=args.experiment,
+            psi_threshold=args.psi_threshold,
+            tracking_uri=args.tracking_uri,
+        )
     snaps = out["snapshots"]
     console.console.print(f"tracked {len(snaps)} snapshots ({snaps[0]} .. {snaps[-1]})")
     console.console.print(f"[bold]this run[/]  {out['url']}")
-
-
-def _model(model_uri: str, uri: str):
-    from rfmlab.mlflow_edge import registry
-
-    segmenter = registry.load_segmenter(model_uri, uri)
-    name, version, alias = registry.model_version(model_uri, uri)
-
-    def segment(table):
-        return segmenter.score(table).select("customer_id", "segment")
-
-    tags = {"rfmlab.model": name or model_uri, "rfmlab.model_version": str(version or ""),
-            "rfmlab.model_alias": alias or "", "rfmlab.model_uri": model_uri}  # fmt: skip
-    return segment, dict(segmenter.dataset), getattr(segmenter, "reference", None) or None, tags, model_uri
-
-
-def _scheme(name: str):
-    import polars as pl
-
-    from rfmlab import segments
-    from rfmlab.resources import scheme_config
-
-    scheme = segments.Scheme.from_dict(name, scheme_config(name, "--scheme"))
-
-    def segment(table):
-        return segments.apply(scheme, table).select("customer_id", pl.col(name).alias("segment"))
-
-    return segment
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.f",  # what polars' write_csv gives a Datetime column
     "%Y-%m-%d",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %H:%M:%S",

@@ -59,8 +59,10 @@ def params(s: Settings) -> dict:
     return {k: v for k, v in flat.items() if not k.startswith(VOLATILE)}
 
 
-def _source(dataset) -> str:
-    download = dataset.download or {}
+def _source(s: Settings) -> str:
+    dataset, download = s.dataset, s.dataset.download or {}
+    if s.data is not None:
+        return "in-memory frame (rfmlab.run(data=...))"
     if dataset.path:
         return str(dataset.path)
     if download.get("enabled"):
@@ -85,7 +87,7 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
             return
         if name == "load":
             handle.log_params({"data.digest": out["digest"], "data.date_format": out.get("date_format") or "native"})
-            handle.log_input(out["head"], s.dataset.name, source=_source(s.dataset), digest=out["digest"])
+            handle.log_input(out["head"], s.dataset.name, source=_source(s), digest=out["digest"])
         elif name == "clean":
             console.cleaning_report(out)
             handle.log_dict(out.to_dict(), catalog.CLEANING_REPORT)
@@ -99,6 +101,7 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
         seed=s.seed,
         stage=(lambda name: contextlib.nullcontext()) if quiet else console.stage,
         on_stage=on_stage,
+        source=s.data,
     )
     if handle is not None:
         handle.log_params({"analysis_date": prep.analysis_date.isoformat()})

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from rfmlab.cluster import AlgorithmSpec
+from rfmlab.data.source import Source
 from rfmlab.data.spec import DatasetSpec
 from rfmlab.errors import ConfigError, options
 from rfmlab.evaluate import EvaluationSpec
@@ -56,6 +57,7 @@ class Settings:
     sweep_id: str | None = None
     rerun_of: str | None = None
     raw: dict = field(default_factory=dict, repr=False)  # the resolved config as given (run params, config.yaml)
+    data: Source | None = field(default=None, repr=False)  # an in-memory log (the Python API's data=), read instead
 
     @classmethod
     def from_config(cls, cfg: dict) -> Settings:

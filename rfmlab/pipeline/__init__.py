@@ -7,7 +7,7 @@ progress display (the CLI passes the console's); ``on_stage`` receives each fini
 
 from rfmlab.pipeline._customers import CleanLog, clean_log, customer_table, no_stage
 from rfmlab.pipeline._fit import Fit, fit, stability_of
-from rfmlab.pipeline._prepare import Prepared, prepare
+from rfmlab.pipeline._prepare import Prepared, prepare, prepare_table
 from rfmlab.pipeline._reports import k_report
 from rfmlab.pipeline._segmenter import DRIFT_FEATURES, OUTPUT_COLUMNS, Segmenter, build_segmenter
 
@@ -21,6 +21,7 @@ __all__ = [
     "customer_table",
     "fit",
     "prepare",
+    "prepare_table",
     "stability_of",
     "no_stage",
     "DRIFT_FEATURES",

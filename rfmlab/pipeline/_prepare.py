@@ -25,7 +25,7 @@ class Prepared:
     digest: str
     report: clean_mod.CleaningReport
     customers: pl.DataFrame  # schema.CUSTOMER_COLUMNS
-    analysis_date: date
+    analysis_date: date | None  # None: a customer table given as is (RFMSegmenter)
     columns: list[str]
     transform_steps: list[str]
     transform: object  # fitted sklearn Pipeline
@@ -47,37 +47,65 @@ def prepare(
     seed: int = 0,
     stage: Callable = no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
+    source: load.Source | None = None,
 ) -> Prepared:
-    """Customer table, rule segments of every scheme in ``segments`` and the transformed features, with the
-    evaluation sample drawn once. Clusters will be named by ``segments.namer``."""
+    """Customer table (of ``dataset``'s log, or of ``source``: a log already opened, in memory for the Python
+    API), rule segments of every scheme in ``segments`` and the transformed features, with the evaluation sample
+    drawn once. Clusters will be named by ``segments.namer``."""
+    customers, as_of, report, digest = customer_table(dataset, stage=stage, on_stage=on_stage, source=source)
+    return prepare_table(
+        customers,
+        analysis_date=as_of,
+        features=features,
+        segments=segments,
+        evaluation=evaluation,
+        seed=seed,
+        stage=stage,
+        origin=(dataset, report, digest),
+    )
+
+
+def prepare_table(
+    customers: pl.DataFrame,
+    *,
+    analysis_date: date | None,
+    features: FeatureSpec,
+    segments: SegmentsSpec | None = None,
+    evaluation: EvaluationSpec | None = None,
+    seed: int = 0,
+    stage: Callable = no_stage,
+    origin: tuple | None = None,
+) -> Prepared:
+    """``prepare`` from a customer table already computed (``schema.CUSTOMER_COLUMNS``, or at least customer_id
+    and the feature columns): what ``RFMSegmenter.fit`` does. ``origin``: (dataset spec, cleaning report, digest)
+    of the log it came from, when there is one."""
     segments = segments or SegmentsSpec()
     evaluation = evaluation or EvaluationSpec()
-    schemes, naming, namer = segments.schemes, segments.naming, segments.namer
     columns, steps = list(features.columns), list(features.transform)
-    sample_size, stab = evaluation.sample_size, evaluation.stability
-    customers, as_of, report, digest = customer_table(dataset, stage=stage, on_stage=on_stage)
+    blank = (load.DatasetSpec(name="customer_table"), clean_mod.CleaningReport(rows_in=customers.height), "")
+    spec, report, digest = origin or blank
     rules = None
-    if schemes:
+    if segments.schemes:
         with stage("segments"):
             rules = customers.select("customer_id")
-            for scheme in schemes.values():
+            for scheme in segments.schemes.values():
                 rules = rules.join(seg.apply(scheme, customers), on="customer_id", how="left")
     with stage("transform"):
-        pipe, X = transforms.fit_transform(steps, X=customers.select(columns).to_numpy())
+        pipe, X = transforms.fit_transform(steps, X=customers.select(columns).cast(pl.Float64).to_numpy())
     return Prepared(
-        spec=dataset,
+        spec=spec,
         digest=digest,
         report=report,
         customers=customers,
-        analysis_date=as_of,
+        analysis_date=analysis_date,
         columns=columns,
         transform_steps=list(steps),
         transform=pipe,
         X=X,
-        evaluator=evaluate.Evaluator(X, sample_size=sample_size, seed=seed),
-        schemes=schemes,
+        evaluator=evaluate.Evaluator(X, sample_size=evaluation.sample_size, seed=seed),
+        schemes=segments.schemes,
         rule_segments=rules,
-        naming=naming,
-        namer=namer,
-        stability=stab,
+        naming=segments.naming,
+        namer=segments.namer,
+        stability=evaluation.stability,
     )

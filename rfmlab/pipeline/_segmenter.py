@@ -125,7 +125,7 @@ def build_segmenter(fit, *, prep, dataset: dict, metadata: dict | None = None) -
         transform=prep.transform,
         assigner=Assigner(fit.algorithm, estimator=fit.estimator, X=X, labels=labels),
         names=fit.names,
-        analysis_date=prep.analysis_date.isoformat(),
+        analysis_date=prep.analysis_date.isoformat() if prep.analysis_date else "",
         metadata=dict(metadata or {}),
         reference={c: evaluate.reference(customers[c].to_numpy()) for c in DRIFT_FEATURES if c in customers.columns},
     )

@@ -15,7 +15,6 @@ from rfmlab.features import snapshots
 FEATURES = ("recency", "frequency", "monetary")  # drift is measured on these when no model gives its own
 
 
-
 @dataclass(kw_only=True)
 class TimelineSpec:
     """The over-time command's options: which log, its layout, the snapshot spacing and range, the drift threshold."""
