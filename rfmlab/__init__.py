@@ -17,8 +17,12 @@ in pyproject.toml is the rule).
 from __future__ import annotations
 
 import importlib
+import warnings
 
 __version__ = "0.1.0"
+
+# tqdm (imported by Optuna) warns in Jupyter without ipywidgets; rfmlab draws no tqdm bar
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 _EXPORTS = {
     "customer_table": "rfmlab.api",
@@ -30,7 +34,7 @@ _EXPORTS = {
     "score": "rfmlab.api",
     "compare": "rfmlab.api",
     "rerun": "rfmlab.api",
-    "timeline": "rfmlab.api",
+    "over_time": "rfmlab.api",
     "RfmlabError": "rfmlab.errors",
     "ConfigError": "rfmlab.errors",
     "DataError": "rfmlab.errors",

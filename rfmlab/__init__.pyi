@@ -3,10 +3,10 @@ from rfmlab.api import RunResult as RunResult
 from rfmlab.api import compare as compare
 from rfmlab.api import customer_table as customer_table
 from rfmlab.api import load_run as load_run
+from rfmlab.api import over_time as over_time
 from rfmlab.api import promote as promote
 from rfmlab.api import rerun as rerun
 from rfmlab.api import score as score
-from rfmlab.api import timeline as timeline
 from rfmlab.cli.api import run as run
 from rfmlab.errors import ConfigError as ConfigError
 from rfmlab.errors import DataError as DataError

@@ -10,7 +10,7 @@ from rfmlab.api._customers import customer_table, dataset_spec
 from rfmlab.api._estimator import RFMSegmenter
 from rfmlab.api._models import check_output, promote, score
 from rfmlab.api._results import RunResult, load_run
-from rfmlab.api._timeline import timeline
+from rfmlab.api._timeline import over_time
 
 __all__ = [
     "RFMSegmenter",
@@ -23,5 +23,5 @@ __all__ = [
     "promote",
     "rerun",
     "score",
-    "timeline",
+    "over_time",
 ]

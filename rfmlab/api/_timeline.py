@@ -1,4 +1,4 @@
-"""``rfmlab.timeline``: a log's customers followed through snapshots, segmented by a promoted model or a rule
+"""``rfmlab.over_time``: a log's customers followed through snapshots, segmented by a promoted model or a rule
 scheme, their migration and drift in one MLflow run (what ``rfmlab-timeline`` does; the command calls this)."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _by_scheme(name: str):
     return segment
 
 
-def timeline(
+def over_time(
     data: str | PathLike,
     *,
     model: str | None = None,

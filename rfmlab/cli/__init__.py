@@ -3,9 +3,15 @@
 - ``main``: the ``rfmlab`` Hydra app (``python -m rfmlab.cli``); ``sweep``: its multirun callback.
 - ``compare``, ``promote``, ``score``: the ``rfmlab-compare``, ``rfmlab-promote`` and ``rfmlab-score``
   commands (``python -m rfmlab.cli.<name>``).
-- ``common``: what the commands share (one-line errors with exit code 2, the dataset configs).
+- ``command``: what the commands share (one-line errors with exit code 2); ``api``: ``rfmlab.run`` (Compose API).
 """
 
+import os
+
 from rfmlab.resources import CONF_DIR
+
+# the commands draw off-screen (Agg); a notebook or a script keeps the backend its user chose (rfmlab's own figures
+# never touch pyplot's; Optuna's charts do)
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 __all__ = ["CONF_DIR"]

@@ -34,7 +34,7 @@ def _track(args) -> None:
     from rfmlab.report import console
 
     with in_command_terms(args.dataset or ("model's" if args.model else "ecommerce")):
-        out = api.timeline(
+        out = api.over_time(
             args.input,
             model=args.model,
             scheme=args.scheme,

@@ -144,6 +144,7 @@ class Progress:
             TimeElapsedColumn(),
             console=console.console,
             transient=False,
+            disable=console.mute_bars(),
         )
         self.task = self.bar.add_task("search", total=self.total, best="")
         self.update(study)

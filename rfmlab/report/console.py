@@ -15,11 +15,23 @@ if not console.is_terminal:  # logs and CI: wide enough for the tables
 err_console = Console(stderr=True, highlight=False)
 
 
+def mute_bars() -> bool:
+    """Jupyter without ipywidgets: rich's live displays (spinners, progress bars) warn there and draw nothing."""
+    import importlib.util
+
+    return console.is_jupyter and importlib.util.find_spec("ipywidgets") is None
+
+
+def live() -> bool:
+    """Whether a spinner can redraw in place: a terminal, or Jupyter with ipywidgets."""
+    return console.is_terminal and not mute_bars()
+
+
 @contextlib.contextmanager
 def stage(name: str):
     """Spinner while a stage runs, then one line with its duration."""
     t0 = time.perf_counter()
-    if console.is_terminal:
+    if live():
         with console.status(f"[bold]{name}[/]..."):
             yield
     else:

@@ -6,13 +6,20 @@ The tracking module decides where they are saved. Large tables are subsampled (s
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure
 
 RFM = ("recency", "frequency", "monetary")
+
+
+def subplots(*grid: int, figsize, **kw):
+    """``plt.subplots`` without pyplot: a Figure not registered with any GUI backend (a notebook's or a desktop's
+    backend is left as the user chose it; the commands draw with Agg), and its axes."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kw)
+
+
 NOISE_COLOR = "#9e9e9e"
 
 
@@ -25,7 +32,7 @@ def _names(labels, names: dict[int, str] | None) -> dict[int, str]:
 
 
 def _colors(labels) -> dict[int, str]:
-    cmap = plt.get_cmap("tab10" if len(set(labels)) <= 11 else "tab20")
+    cmap = matplotlib.colormaps.get_cmap("tab10" if len(set(labels)) <= 11 else "tab20")
     ids = [c for c in sorted(set(int(v) for v in labels)) if c != -1]
     colors = {c: matplotlib.colors.to_hex(cmap(i % cmap.N)) for i, c in enumerate(ids)}
     colors[-1] = NOISE_COLOR
@@ -39,7 +46,7 @@ def _sample(customers: pl.DataFrame, max_points: int, seed: int) -> pl.DataFrame
 def scatter3d_png(customers: pl.DataFrame, *, names=None, max_points: int = 5000, seed: int = 0):
     df = _sample(customers, max_points, seed)
     labels = df["cluster"].to_numpy()
-    fig = plt.figure(figsize=(8, 6.5))
+    fig = Figure(figsize=(8, 6.5))
     ax = fig.add_subplot(projection="3d")
     colors, label_names = _colors(labels), _names(labels, names)
     for c in sorted(colors):
@@ -101,7 +108,7 @@ def scatter3d_html(customers: pl.DataFrame, *, names=None, max_points: int = 500
 def cluster_sizes(profile: pl.DataFrame, *, names=None):
     ids = profile["cluster"].to_list()
     colors, label_names = _colors(ids), _names(ids, names)
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(ids) + 1.5))
+    fig, ax = subplots(figsize=(7, 0.45 * len(ids) + 1.5))
     ax.barh([label_names[c] for c in ids], profile["size"].to_list(), color=[colors[c] for c in ids])
     for y, (size, share) in enumerate(zip(profile["size"], profile["share"], strict=True)):
         ax.text(size, y, f" {size:,} ({share:.0%})", va="center", fontsize=8)
@@ -117,7 +124,7 @@ def rfm_boxplots(customers: pl.DataFrame, *, names=None):
     labels = customers["cluster"].to_numpy()
     ids = sorted(set(int(v) for v in labels))
     colors, label_names = _colors(labels), _names(labels, names)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 0.35 * len(ids) + 2.5), sharey=True)
+    fig, axes = subplots(1, 3, figsize=(13, 0.35 * len(ids) + 2.5), sharey=True)
     for ax, col in zip(axes, RFM, strict=True):
         vals = customers[col].to_numpy()
         data = [vals[labels == c] for c in ids]
@@ -153,7 +160,7 @@ def profile_heatmap(profile: pl.DataFrame, *, names=None):
     z = (M - M.mean(0)) / np.where(M.std(0) > 0, M.std(0), 1)
     lower_is_better = [c in ("recency_median", "return_rate_mean") for c in cols]
     z[:, lower_is_better] *= -1
-    fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 3, 0.5 * len(ids) + 2))
+    fig, ax = subplots(figsize=(1.2 * len(cols) + 3, 0.5 * len(ids) + 2))
     im = ax.imshow(z, cmap="RdYlGn", aspect="auto", vmin=-2, vmax=2)
     ax.set_xticks(
         range(len(cols)),
@@ -174,7 +181,11 @@ def profile_heatmap(profile: pl.DataFrame, *, names=None):
 
 
 def close(fig) -> None:
-    plt.close(fig)
+    """Release a figure: pyplot's (Optuna draws with pyplot) are closed; rfmlab's own are plain Figures."""
+    if getattr(fig.canvas, "manager", None) is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
 
 
 def stability_bars(table: pl.DataFrame, *, stab=None):
@@ -187,7 +198,7 @@ def stability_bars(table: pl.DataFrame, *, stab=None):
     t = table.sort("stability", descending=True, nulls_last=True)
     labels = [f"{c}: {s} (n={n:,})" for c, s, n in t.select("cluster", "segment", "customers_in_sample").iter_rows()]
     values = np.nan_to_num(t["stability"].to_numpy(), nan=0.0)
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.8))
+    fig, ax = subplots(figsize=(8, 0.45 * len(labels) + 1.8))
     ax.barh(range(len(labels)), values, color=[colors.get(r, NOISE_COLOR) for r in t["reading"]])
     lows = (0.0, *(upper for upper, _ in BANDS[:-1]))
     for lo, (hi, name) in zip(lows, BANDS, strict=True):
@@ -218,7 +229,7 @@ def contingency_heatmap(
     counts = table.select(cols).to_numpy().astype(float)
     share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     labels = _names(rows, row_names)
-    fig, ax = plt.subplots(figsize=(1.0 * len(cols) + 4, 0.5 * len(rows) + 2.5))
+    fig, ax = subplots(figsize=(1.0 * len(cols) + 4, 0.5 * len(rows) + 2.5))
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(cols)), cols, rotation=35, ha="right")
     ax.set_yticks(range(len(rows)), [labels[r] for r in rows])
@@ -278,7 +289,7 @@ def segments_html(title: str, *, sections: list[tuple[str, str, pl.DataFrame]]) 
 def ari_heatmap(ari: pl.DataFrame):
     ids = ari["run_id"].to_list()
     m = ari.select(ids).to_numpy()
-    fig, ax = plt.subplots(figsize=(0.8 * len(ids) + 3, 0.7 * len(ids) + 2))
+    fig, ax = subplots(figsize=(0.8 * len(ids) + 3, 0.7 * len(ids) + 2))
     im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(len(ids)), ids, rotation=45, ha="right")
     ax.set_yticks(range(len(ids)), ids)

@@ -5,16 +5,16 @@ and Optuna's study charts. Pure functions returning figures (no file I/O); ``job
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.style
+import numpy as np
+import polars as pl
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
+from rfmlab.report.figures import subplots
 
 
 def elbow(ks, *, inertia, silhouette, knee_k=None, chosen_k=None):
     """Inertia (within-cluster sum of squares) and silhouette against k, knee and chosen k marked."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     ax.plot(ks, inertia, "o-", color="#1f77b4", label="inertia (within-cluster SS)")
     ax.set_xlabel("number of clusters k")
     ax.set_ylabel("inertia", color="#1f77b4")
@@ -39,7 +39,7 @@ def n_clusters_report(table: pl.DataFrame, *, picks: dict, chosen_k: int | None 
     """One panel per criterion against k, its preferred k starred, the chosen k as a green line."""
     from rfmlab.evaluate import K_CRITERIA
 
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), sharex=True)
+    fig, axes = subplots(2, 3, figsize=(12, 6.5), sharex=True)
     ks = table["k"].to_numpy()
     for ax, name in zip(axes.flat, K_CRITERIA, strict=True):
         y = table[name].to_numpy()
@@ -65,7 +65,7 @@ def n_clusters_report(table: pl.DataFrame, *, picks: dict, chosen_k: int | None 
 
 def k_distance(dist, eps: float, *, k: int):
     """Sorted k-distance curve with the chosen eps."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     ax.plot(np.arange(len(dist)), dist, color="#1f77b4", lw=1.2)
     ax.axhline(eps, color="#d62728", ls="--", label=f"chosen eps = {eps:.4g}")
     share = float((np.asarray(dist) > eps).mean())
@@ -107,7 +107,7 @@ def _draw(study, mpl, ply, kw) -> tuple[object | None, str | None]:
     """One chart as a matplotlib figure and as plotly HTML; either is None where optuna cannot draw it."""
     fig = html = None
     try:
-        with plt.style.context("default"):  # optuna's helpers set a global style; keep it local
+        with matplotlib.style.context("default"):  # optuna's helpers set a global style; keep it local
             ax = mpl(study, **kw)
         fig = (ax.flat[0] if hasattr(ax, "flat") else ax).figure
         fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))

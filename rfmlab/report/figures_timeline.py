@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.patches
+import numpy as np
 import polars as pl
 
-PALETTE = plt.get_cmap("tab20")
+from rfmlab.report.figures import subplots
+
+PALETTE = matplotlib.colormaps.get_cmap("tab20")
 
 
 def _color(names: list[str]) -> dict[str, str]:
@@ -27,7 +27,7 @@ def shares(counts: pl.DataFrame):
     names = [c for c in wide.columns if c != "snapshot"]
     total = wide.select(names).sum_horizontal().to_numpy()
     colors = _color(names)
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig, ax = subplots(figsize=(10, 5))
     x = wide["snapshot"].to_list()
     ax.stackplot(x, *[wide[n].to_numpy() / np.maximum(total, 1) for n in names], labels=names,
                  colors=[colors[n] for n in names])  # fmt: skip
@@ -44,7 +44,7 @@ def transition_heatmap(matrix: pl.DataFrame, title: str):
     cols = [c for c in matrix.columns if c != "from"]
     m = matrix.select(cols).to_numpy().astype(float)
     share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(1.1 * len(cols) + 3, 0.55 * len(m) + 2))
+    fig, ax = subplots(figsize=(1.1 * len(cols) + 3, 0.55 * len(m) + 2))
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(cols)), cols, rotation=40, ha="right", fontsize=8)
     ax.set_yticks(range(len(m)), matrix["from"].to_list(), fontsize=8)
@@ -101,7 +101,7 @@ def alluvial(path: pl.DataFrame):
     sizes = {(d, s): n for d, s, n in path.group_by("snapshot", "segment").len().iter_rows()}
     total = max(sum(n for (d, _), n in sizes.items() if d == s) for s in snaps)
     gap, width = 0.02 * total, 0.25
-    fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(snaps)), 6))
+    fig, ax = subplots(figsize=(max(8, 1.1 * len(snaps)), 6))
     bottoms: dict[tuple[int, str], float] = {}
     for i, d in enumerate(snaps):
         y = 0.0
@@ -126,7 +126,7 @@ def alluvial(path: pl.DataFrame):
     ax.set_xticks(range(len(snaps)), [f"{d:%Y-%m-%d}" for d in snaps], rotation=40, ha="right", fontsize=8)
     ax.set_yticks([])
     ax.set_title("Customers between segments, snapshot to snapshot")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[s]) for s in names]
+    handles = [matplotlib.patches.Rectangle((0, 0), 1, 1, color=colors[s]) for s in names]
     ax.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.tight_layout()
     return fig
@@ -134,7 +134,7 @@ def alluvial(path: pl.DataFrame):
 
 def psi_lines(psi: pl.DataFrame, *, threshold: float):
     """PSI per feature per snapshot (``psi``: snapshot, feature, psi), the warning threshold dashed."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = subplots(figsize=(9, 4.5))
     for f in sorted(psi["feature"].unique().to_list()):
         part = psi.filter(pl.col("feature") == f).sort("snapshot")
         ax.plot(part["snapshot"].to_list(), part["psi"].to_list(), marker="o", label=f)

@@ -51,8 +51,9 @@ def test_scikit_learn_protocol_clone_params_and_pandas(customers):
 
 
 def test_hdbscan_noise_and_other_columns(customers):
-    model = rfmlab.RFMSegmenter(algorithm="hdbscan", params={"min_cluster_size": 60, "min_samples": 10},
-                                columns=("recency", "monetary", "return_rate"), naming=None, stability=False)  # fmt: skip
+    params = {"min_cluster_size": 60, "min_samples": 10}
+    columns = ("recency", "monetary", "return_rate")
+    model = rfmlab.RFMSegmenter(algorithm="hdbscan", params=params, columns=columns, naming=None, stability=False)
     model.fit(customers)
     assert list(model.feature_names_in_) == ["recency", "monetary", "return_rate"] and model.n_features_in_ == 3
     assert model.segment_names_ == {} and model.n_clusters_ >= 2
