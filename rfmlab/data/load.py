@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import polars as pl
 
+from rfmlab.data import dates
 from rfmlab.data import schema as S
+from rfmlab.data.dates import (  # noqa: F401
+    DATE_FORMATS,
+    date_candidates,
+    detect_date_format,
+    resolve_date_format,
+    zone_note,
+)
 from rfmlab.data.source import Source, cache_root, fetch, is_synthetic, read, scan, source_path  # noqa: F401
 from rfmlab.data.spec import ROLES, Columns, DatasetSpec  # noqa: F401
 from rfmlab.errors import ConfigError, DataError
-
-# tried in order when dataset.date_format is null: detected once on a sample, then parsed with it
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-)
-
 
 ROW = "_row"  # position of the line in the source, 0-based
 HASH = "_hash"  # 32-bit hash of the raw line (all its columns): lines that share one may repeat each other
@@ -46,84 +37,6 @@ def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
         return pl.col(column).cast(pl.Float64), pl.lit(False)
     txt = pl.col(column).cast(pl.String).str.strip_chars()
     out = txt.cast(pl.Float64, strict=False)
-    return out, out.is_null() & txt.is_not_null() & (txt != "")
-
-
-def date_candidates(values: pl.Series, *, sample: int = 2000) -> list[str]:
-    """The formats of ``DATE_FORMATS`` that parse the most of a sample of ``values`` (at least half of it), in
-    ``DATE_FORMATS`` order; empty when none does."""
-    present = values.drop_nulls()
-    head = present.filter(present != "").head(sample)
-    if head.is_empty():
-        return []
-    parse = lambda fmt: head.str.strptime(pl.Datetime("us"), fmt, strict=False)  # noqa: E731
-    counts = {fmt: head.len() - parse(fmt).null_count() for fmt in DATE_FORMATS}
-    best = max(counts.values())
-    return [f for f, n in counts.items() if n == best] if best * 2 >= head.len() else []
-
-
-def detect_date_format(values: pl.Series, *, sample: int = 2000) -> str | None:
-    """The first of ``date_candidates`` (the eager reference path; the job uses ``resolve_date_format``)."""
-    return next(iter(date_candidates(values, sample=sample)), None)
-
-
-def resolve_date_format(spec: DatasetSpec, lf: pl.LazyFrame, head: pl.DataFrame) -> tuple[DatasetSpec, str | None]:
-    """``spec`` with ``date_format`` set when it is null and the dates are text, and the format detected (None when
-    it was given or the column holds dates already). Formats that fit the first rows equally well are tried on
-    the whole column; if several still fit and read some date differently (day/month against month/day), the
-    log is refused: guessing would silently swap days and months."""
-    import dataclasses
-
-    schema = dict(lf.collect_schema())
-    column = spec.columns.resolve(list(schema)).date
-    if spec.date_format or schema[column] in (pl.Date,) or isinstance(schema[column], pl.Datetime):
-        return spec, None
-    txt = pl.col(column).cast(pl.String).str.strip_chars()
-    found = date_candidates(head[column].cast(pl.String).str.strip_chars())
-    if not found:
-        example = head[column].drop_nulls().head(1).to_list()
-        raise DataError(
-            f"cannot recognise the dates in column {column!r} (e.g. {example[0] if example else ''!r}); "
-            "set dataset.date_format, e.g. '%m/%d/%Y %H:%M'"
-        )
-    if len(found) > 1:
-        found = _fit_whole_column(lf, txt, found, column)
-    return dataclasses.replace(spec, date_format=found[0]), found[0]
-
-
-def _fit_whole_column(lf: pl.LazyFrame, txt: pl.Expr, formats: list[str], column: str) -> list[str]:
-    """The ``formats`` that parse every date of the column (one streaming pass); refuses when two of them fit
-    everywhere but read a date differently."""
-    parsed = [txt.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats]
-    fails = [(p.is_null() & txt.is_not_null() & (txt != "")).sum().alias(f"f{i}") for i, p in enumerate(parsed)]
-    differ = [(parsed[0] != p).fill_null(False).any().alias(f"d{i}") for i, p in enumerate(parsed)]
-    first_diff = txt.filter(pl.any_horizontal([(parsed[0] != p).fill_null(False) for p in parsed[1:]])).first()
-    row = lf.select(*fails, *differ, first_diff.alias("example")).collect(engine="streaming").row(0, named=True)
-    fit = [f for i, f in enumerate(formats) if row[f"f{i}"] == 0] or formats[:1]
-    clash = [f for i, f in enumerate(formats) if f in fit and row[f"d{i}"]]
-    if len(fit) > 1 and clash:
-        raise DataError(
-            f"the dates in column {column!r} fit both {fit[0]!r} and {clash[0]!r} (e.g. {row['example']!r}): "
-            "day and month cannot be told apart; set dataset.date_format to the one the file uses"
-        )
-    return fit
-
-
-def _timestamp(dtype: pl.DataType, column: str, fmt: str | None, head: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
-    """The column as Datetime(us) (format detected on ``head`` when not given) and a flag for bad dates."""
-    if dtype in (pl.Datetime, pl.Date) or isinstance(dtype, pl.Datetime):
-        return pl.col(column).cast(pl.Datetime("us")), pl.lit(False)
-    txt = pl.col(column).cast(pl.String).str.strip_chars()
-    if not fmt:
-        sample = head[column].cast(pl.String).str.strip_chars()
-        fmt = detect_date_format(sample)
-        if fmt is None:
-            example = sample.drop_nulls().head(1).to_list()
-            raise DataError(
-                f"cannot recognise the dates in column {column!r} (e.g. {example[0] if example else ''!r}); "
-                "set dataset.date_format, e.g. '%m/%d/%Y %H:%M'"
-            )
-    out = txt.str.strptime(pl.Datetime("us"), fmt, strict=False)
     return out, out.is_null() & txt.is_not_null() & (txt != "")
 
 
@@ -188,7 +101,7 @@ def canonical(
     schema = dict(lf.collect_schema())
     c = c.resolve(list(schema))
     amount, price, checks = _amount(c, schema)
-    ts, bad_date = _timestamp(schema[c.date], c.date, spec.date_format, head)
+    ts, bad_date = dates.timestamp(schema[c.date], c.date, fmt=spec.date_format, head=head, timezone=spec.timezone)
     checks.append(("date", c.date, bad_date))
     customer = _text_id(schema[c.customer], c.customer)
     checks.insert(0, ("customer", c.customer, customer.str.contains(FFFD, literal=True).fill_null(False)))
@@ -239,9 +152,7 @@ def check(raw: pl.LazyFrame, *, head: pl.DataFrame, bad_rows: int, spec: Dataset
             "e.g. latin1 or cp1252"
         )
     if role == "date":
-        fmt = spec.date_format
-        hint = f"it does not match dataset.date_format={fmt!r}" if fmt else "set dataset.date_format"
-        raise DataError(f"unparseable date {value!r} (line {row + 1}) in column {column!r}: {hint}")
+        raise dates.bad_date(value, column=column, fmt=spec.date_format, line=row + 1, count=bad_rows)
     raise DataError(
         f"column {column!r} (dataset.columns.{role}) has non-numeric values such as {value!r} "
         f"(line {row + 1}; {bad_rows:,} line(s) in all); fix the file or map another column"

@@ -69,7 +69,8 @@ def clean_log(
         src = source or load.scan(spec)
         spec, detected = load.resolve_date_format(spec, src.lf, src.head)
         tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
-        fmt = {"date_format": spec.date_format, "detected": detected}
+        zone = load.zone_note(spec, src.lf.collect_schema()[spec.columns.resolve(src.head.columns).date])
+        fmt = {"date_format": spec.date_format, "detected": detected, "zone": zone}
         on_stage("load", {"head": src.head, "digest": src.digest, **fmt})
     with stage("clean"), _reading(src):
         has_price = spec.columns.amount is None
