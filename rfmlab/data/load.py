@@ -18,7 +18,18 @@ from rfmlab.data.dates import (  # noqa: F401
     resolve_date_format,
     zone_note,
 )
-from rfmlab.data.source import Source, cache_root, fetch, is_synthetic, read, scan, source_path  # noqa: F401
+from rfmlab.data.source import (  # noqa: F401
+    Source,
+    cache_root,
+    ensure_unchanged,
+    fetch,
+    is_synthetic,
+    pass_error,
+    read,
+    refuse_ragged,
+    scan,
+    source_path,
+)
 from rfmlab.data.spec import ROLES, Columns, DatasetSpec  # noqa: F401
 from rfmlab.errors import ConfigError, DataError
 
@@ -29,6 +40,7 @@ BAD = "_bad"  # 0, or 1 + the index in BAD_ROLES of the first unreadable value o
 BAD_ROLES = ("customer", "amount", "quantity", "price", "date")
 REPLACED = "_replaced"  # the line had bytes its encoding could not decode (now U+FFFD) in some text column
 FFFD = "\ufffd"
+TAIL = "_tail"  # the last column is empty, as in a line with fewer fields than the header (``source.refuse_ragged``)
 
 
 def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
@@ -74,6 +86,17 @@ def _first_bad(checks: list[tuple[str, str, pl.Expr]]) -> pl.Expr:
     return bad
 
 
+def _text_flags(schema: dict, *, replaced: bool, tail: bool) -> list[pl.Expr]:
+    """As asked: ``_replaced`` (undecodable bytes in some text column), ``_tail`` (the last column is empty)."""
+    texts = [n for n, t in schema.items() if t == pl.String]
+    out = []
+    if replaced and texts:
+        out.append(pl.any_horizontal(pl.col(texts).str.contains(FFFD, literal=True)).fill_null(False).alias(REPLACED))
+    if tail:
+        out.append(pl.col(list(schema)[-1]).is_null().alias(TAIL))
+    return out
+
+
 def canonical(
     lf: pl.LazyFrame,
     spec: DatasetSpec,
@@ -83,6 +106,7 @@ def canonical(
     row_ids: bool = True,
     own_ids: bool = True,
     replaced: bool = False,
+    tail: bool = False,
 ) -> pl.LazyFrame:
     """The canonical columns (``schema.CANONICAL_SCHEMA``) plus ``price`` (or null), ``_bad`` (an unreadable
     value, see ``check``), with ``with_hash`` ``_hash`` (of the raw line) and with ``row_ids`` ``_row`` (position
@@ -93,7 +117,8 @@ def canonical(
     whenever exact repeats are dropped (``cleaning.duplicates: drop``), the only lines that share it. Either id
     is computed for every line (polars evaluates both branches), so ``own_ids=False`` skips it for a log known
     to have every invoice id (``with_hash`` adds ``_noinv``, the flag to count them by). With ``with_hash`` and
-    ``replaced`` (a source decoded from text) ``_replaced`` flags lines with undecodable bytes in any text column.
+    ``replaced`` (a source decoded from text) ``_replaced`` flags lines with undecodable bytes in any text column,
+    and with ``tail`` ``_tail`` lines whose last column is empty (the only ones that can be short of fields).
     """
     c = spec.columns
     if c.amount is None and (c.quantity is None or c.price is None):
@@ -121,9 +146,7 @@ def canonical(
     extra = ([short_hash(line_hash).alias(HASH), noinv.alias(NOINV)] if with_hash else []) + (
         [pl.col(ROW)] if row_ids else []
     )
-    texts = [n for n, t in schema.items() if t == pl.String]
-    if with_hash and replaced and texts:
-        extra.append(pl.any_horizontal(pl.col(texts).str.contains(FFFD, literal=True)).fill_null(False).alias(REPLACED))
+    extra += _text_flags(schema, replaced=with_hash and replaced, tail=with_hash and tail)
     return (lf.with_row_index(ROW) if row_ids else lf).select(
         *extra,
         customer.alias(S.CUSTOMER),

@@ -54,7 +54,7 @@ class DatasetSpec:
     return_prefix: str | None = "C"
     cleaning: dict = field(default_factory=dict)
     analysis_date: str | None = None
-    sheet: str | None = None  # workbook sheet (xlsx); None = the first
+    sheet: str | None = None  # workbook sheet (xlsx); None: the only one (a workbook with several is refused)
     download: dict = field(default_factory=dict)  # {enabled, url, sha256, member, cache_dir}
 
     @classmethod

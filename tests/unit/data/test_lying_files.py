@@ -1,14 +1,16 @@
-"""Files that change or lie (issue 20): epoch dates and zoned timestamps. Each is refused in one line naming the
-problem and the fix, or read as documented."""
+"""Files that change or lie (issue 20): a log that changes while it is read, lines short of fields, workbooks with
+several sheets, pipes and devices, epoch dates and zoned timestamps. Each is refused in one line naming the problem
+and the fix, or read as documented."""
 
+import os
 from datetime import date, datetime
 
 import polars as pl
 import pytest
 from helpers import ONLINE_RETAIL
 
-from rfmlab import pipeline
-from rfmlab.data import load
+from rfmlab import features, pipeline
+from rfmlab.data import files, load
 from rfmlab.errors import ConfigError, DataError
 
 HEADER = "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
@@ -23,6 +25,144 @@ def log_file(tmp_path, text=HEADER + LINES, name="log.csv"):
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+# ---------------------------------------------------------------------------------------- a file changed while read
+
+
+def test_stamp_differences_name_what_changed():
+    st = files.Stamp(size=10, mtime_ns=5, inode=1)
+    assert files.differences(st, st) == ""
+    assert files.differences(st, files.Stamp(size=12, mtime_ns=6, inode=1)) == "size/modification time differ"
+    assert files.differences(st, files.Stamp(size=10, mtime_ns=6, inode=1)) == "modification time differs"
+    assert files.differences(st, files.Stamp(size=10, mtime_ns=5, inode=2)) == "it was replaced by another file"
+    assert files.differences(st, None) == "it was removed"
+
+
+def _append(path):
+    with open(path, "a") as f:
+        f.write("999,1,2011-01-05 10:00:00,2.5,555,UK\n")
+
+
+def _replace(path):
+    (path.parent / "other.csv").write_text("a,b\n1,2\n")  # another header: polars would fail on a missing column
+    os.replace(path.parent / "other.csv", path)
+
+
+CHANGES = {
+    "appended": (_append, "size/modification time differ"),
+    "truncated": (lambda p: os.truncate(p, 0), "size/modification time differ"),
+    "replaced": (_replace, "it was replaced by another file"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_log_changed_between_passes_is_refused(tmp_path, monkeypatch, change):
+    """The file changes after the cleaning passes, before the pass that aggregates the kept lines: the digest and
+    the rows read would describe different bytes (a truncated or replaced file made polars fail on a column)."""
+    path = log_file(tmp_path)
+    act, detail = CHANGES[change]
+    aggregate = features.aggregate
+
+    def change_then_aggregate(kept):
+        act(path)
+        return aggregate(kept)
+
+    monkeypatch.setattr(features, "aggregate", change_then_aggregate)
+    with pytest.raises(DataError) as e:
+        pipeline.customer_table(spec(path))
+    assert str(e.value) == f"dataset file {path} changed while it was read ({detail}); run again once it is complete"
+
+
+def test_a_log_appended_to_during_cleaning_is_refused_after_that_stage(tmp_path, monkeypatch):
+    path = log_file(tmp_path)
+    check = load.check
+
+    def append_then_check(*args, **kw):
+        _append(path)
+        return check(*args, **kw)
+
+    monkeypatch.setattr(load, "check", append_then_check)
+    stages = []
+    with pytest.raises(DataError, match="changed while it was read"):
+        pipeline.customer_table(spec(path), stage=lambda name: _record(stages, name))
+    assert stages == ["load", "clean"]  # refused at the end of the cleaning passes, before any aggregate
+
+
+def _record(stages, name):
+    import contextlib
+
+    stages.append(name)
+    return contextlib.nullcontext()
+
+
+def test_an_unchanged_log_reads_as_before(tmp_path):
+    customers, as_of, report, digest = pipeline.customer_table(spec(log_file(tmp_path)))
+    assert (customers.height, as_of, report.rows_in) == (7, date(2011, 1, 10), 40)
+
+
+# ------------------------------------------------------------------------------------------- lines short of fields
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (HEADER + LINES + "99,1,2011-01-0", "line 42 of {path} has 3 field(s), the header has 6; fix or remove it"),
+        (HEADER + LINES.replace("\n", "\n7,8\n", 1), "line 3 of {path} has 2 field(s), the header has 6"),
+        (HEADER + LINES + "1,2,2011-01-01 10:00:00,3,4,UK,x\n", "line 42 of {path} has 7 field(s), the header has 6"),
+    ],
+    ids=["last line cut", "short line", "extra field"],
+)
+def test_a_line_with_another_number_of_fields_is_refused_with_its_number(tmp_path, text, message):
+    path = log_file(tmp_path, text)
+    with pytest.raises(DataError) as e:
+        pipeline.customer_table(spec(path))
+    assert str(e.value).startswith(message.format(path=path))
+
+
+def test_empty_last_fields_and_quoted_lines_are_not_ragged(tmp_path):
+    """An empty Country is a field (kept); a quoted field holding separators or a line break is one field."""
+    text = HEADER + LINES + '77,1,2011-01-02 10:00:00,2.5,100,\n78,1,2011-01-02 10:00:00,2.5,100,"Bonn,\nDE"\n'
+    _, _, report, _ = pipeline.customer_table(spec(log_file(tmp_path, text)))
+    assert report.rows_in == 42
+    assert files.ragged_error(tmp_path / "log.csv", separator=",", fields=6) is None
+    assert "line 45 of" in str(files.ragged_error(log_file(tmp_path, text + "9,9\n"), separator=",", fields=6))
+
+
+# --------------------------------------------------------------------------------------- not a file, several sheets
+
+
+def test_pipes_and_devices_are_named_not_called_empty(tmp_path):
+    fifo = tmp_path / "fd63"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError) as e:
+        load.scan(spec(fifo))
+    assert str(e.value) == f"dataset.path {fifo} is a pipe (FIFO), not a regular file; save it to a file first"
+    with pytest.raises(DataError, match="/dev/null is a character device, not a regular file"):
+        load.scan(spec("/dev/null"))
+    with pytest.raises(DataError, match="is a directory"):
+        load.scan(spec(tmp_path))
+
+
+def test_a_workbook_with_several_sheets_needs_dataset_sheet(tmp_path):
+    import xlsxwriter
+
+    raw = pl.read_csv((HEADER + LINES).encode())
+    path = tmp_path / "two.xlsx"
+    with xlsxwriter.Workbook(path) as wb:
+        pl.DataFrame({"note": ["totals"]}).write_excel(wb, worksheet="Summary")
+        raw.write_excel(wb, worksheet="Year 2009-2010")
+    with pytest.raises(DataError) as e:
+        load.scan(spec(path))
+    assert str(e.value) == (
+        f"the workbook {path} has sheets ['Summary', 'Year 2009-2010']; choose one with dataset.sheet=NAME"
+    )
+    with pytest.raises(DataError, match=r"has no sheet 'Year 2011'; its sheets are \['Summary', 'Year 2009-2010'\]"):
+        load.scan(spec(path, sheet="Year 2011"))
+    chosen, *_ = pipeline.customer_table(spec(path, sheet="Year 2009-2010"))
+    raw.write_excel(tmp_path / "one.xlsx")
+    single, *_ = pipeline.customer_table(spec(tmp_path / "one.xlsx"))
+    assert chosen.height == 7 and chosen.equals(single)
 
 
 # ---------------------------------------------------------------------------------------------------- epoch dates
