@@ -100,12 +100,16 @@ def _lines(path: Path) -> pl.LazyFrame:
 
 def ragged_error(path: Path, *, separator: str, fields: int, shown: Path | None = None) -> DataError | None:
     """The error naming the first line of CSV ``path`` (shown as ``shown``) whose number of fields is not the
-    header's ``fields``, None when every line has them. One streaming pass. Fields are counted outside quotes;
-    lines inside a quoted field that spans lines, and blank lines, are not counted."""
+    header's ``fields``, None when every line has them. One streaming pass. Separators inside a quoted field do not
+    count (a quote elsewhere in a field is text, as polars reads it); lines of a quoted field that spans lines,
+    and blank lines, are not checked."""
     line = pl.col("line").fill_null("")
     odd = (line.str.count_matches('"', literal=True) % 2).cast(pl.UInt32)
     whole = ((odd.cum_sum() - odd) % 2 == 0) & (odd == 0) & (line.str.strip_chars() != "")
-    unquoted = pl.when(line.str.contains('"', literal=True)).then(line.str.replace_all('"[^"]*"', "")).otherwise(line)
+    # a quoted field (from a quote at the start of a field to its closing quote; "" inside) without its text
+    sep = f"\\x{{{ord(separator):X}}}"  # the separator as a regex escape: \x{2C} for a comma
+    quoted = "(^|" + sep + ')"(?:[^"]|"")*"'
+    unquoted = pl.when(line.str.contains('"', literal=True)).then(line.str.replace_all(quoted, "$1")).otherwise(line)
     n = unquoted.str.count_matches(separator, literal=True) + 1
     bad = _lines(path).filter(whole & (n != fields) & (pl.col("_n") > 0))
     first = bad.select(pl.col("_n").first() + 1, n.first().alias("n"), pl.len()).collect(engine="streaming")

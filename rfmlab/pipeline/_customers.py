@@ -72,7 +72,8 @@ def clean_log(
 
     with stage("load"):
         src = source or load.scan(spec)
-        spec, detected = load.resolve_date_format(spec, src.lf, src.head)
+        with reading(src):  # the format may take a pass over the whole date column
+            spec, detected = load.resolve_date_format(spec, src.lf, src.head)
         tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
         zone = load.zone_note(spec, src.lf.collect_schema()[spec.columns.resolve(src.head.columns).date])
         fmt = {"date_format": spec.date_format, "detected": detected, "zone": zone}

@@ -127,6 +127,8 @@ def test_empty_last_fields_and_quoted_lines_are_not_ragged(tmp_path):
     assert report.rows_in == 42
     assert files.ragged_error(tmp_path / "log.csv", separator=",", fields=6) is None
     assert "line 45 of" in str(files.ragged_error(log_file(tmp_path, text + "9,9\n"), separator=",", fields=6))
+    stray = 'a;b;c;d\n1;5" frame;7" frame;4\n"x;""y"";z";2;3;4\n5;6;7\n'  # quotes inside a field are text
+    assert "line 4 of" in str(files.ragged_error(log_file(tmp_path, stray), separator=";", fields=4))
 
 
 # --------------------------------------------------------------------------------------- not a file, several sheets
