@@ -191,7 +191,8 @@ def scan(raw: pl.LazyFrame, *, tx: pl.LazyFrame, has_price: bool, policy: dict |
 
     Returns the kept lines (lazy, exact repeats still in), the repeats to take off the customers' aggregates
     (canonical lines with ``_copies``, see ``remove_repeats``), the report so far (the customer-level reason is
-    added with the aggregates, see ``finish``) and the number of lines with unreadable values (``load.check``).
+    added with the aggregates, see ``finish``), the number of lines with unreadable values (``load.check``) and the
+    number of lines whose last column is empty (with ``load.TAIL`` in ``tx``: the lines that may be short of fields).
 
     Duplicates are found exactly without holding the log or numbering its lines: the first pass keeps a
     4-byte hash of every raw line beside its reason code (5 bytes a line); the few lines whose hash occurs
@@ -204,9 +205,12 @@ def scan(raw: pl.LazyFrame, *, tx: pl.LazyFrame, has_price: bool, policy: dict |
     hashing = "duplicate" in names
     code = pl.when(pl.col(load.BAD) > 0).then(pl.lit(BAD_CODE, pl.UInt8)).otherwise(_code(reasons, pl.lit(False)))
     code = code | (pl.col(load.NOINV).cast(pl.UInt8) * NOINV_BIT)
-    if load.REPLACED in tx.collect_schema():
+    schema = tx.collect_schema()
+    if load.REPLACED in schema:
         code = code | (pl.col(load.REPLACED).cast(pl.UInt8) * REPLACED_BIT)
-    pass1 = tx.select(code.alias(REASON), *([pl.col(load.HASH)] if hashing else [])).collect(engine="streaming")
+    tails = [pl.col(load.TAIL)] if load.TAIL in schema else []  # 1 bit a line
+    pass1 = tx.select(code.alias(REASON), *([pl.col(load.HASH)] if hashing else []), *tails).collect(engine="streaming")
+    tail = int(pass1.drop_in_place(load.TAIL).sum()) if tails else 0
     noinv = int(((pass1[REASON] & NOINV_BIT) > 0).sum())
     replaced = int(((pass1[REASON] & REPLACED_BIT) > 0).sum())
     pass1 = pass1.with_columns(pl.col(REASON) % NOINV_BIT)
@@ -235,7 +239,7 @@ def scan(raw: pl.LazyFrame, *, tx: pl.LazyFrame, has_price: bool, policy: dict |
     kept = lines.filter(_code(reasons, pl.lit(False)) == 0).drop(load.BAD)
     report = _report(rows_in, reasons, counts)
     report.replaced_lines = replaced
-    return kept, repeats, report, bad
+    return kept, repeats, report, bad, tail
 
 
 def remove_repeats(agg: pl.DataFrame, repeats: pl.DataFrame | None) -> pl.DataFrame:

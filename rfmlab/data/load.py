@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import polars as pl
 
+from rfmlab.data import dates
 from rfmlab.data import schema as S
-from rfmlab.data.source import Source, cache_root, fetch, is_synthetic, read, scan, source_path  # noqa: F401
+from rfmlab.data.dates import (  # noqa: F401
+    DATE_FORMATS,
+    date_candidates,
+    detect_date_format,
+    resolve_date_format,
+    zone_note,
+)
+from rfmlab.data.source import (  # noqa: F401
+    Source,
+    cache_root,
+    ensure_unchanged,
+    fetch,
+    is_synthetic,
+    pass_error,
+    read,
+    refuse_ragged,
+    scan,
+    source_path,
+)
 from rfmlab.data.spec import ROLES, Columns, DatasetSpec  # noqa: F401
 from rfmlab.errors import ConfigError, DataError
-
-# tried in order when dataset.date_format is null: detected once on a sample, then parsed with it
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S%.f",  # what polars' write_csv gives a Datetime column
-    "%Y-%m-%d",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-)
-
 
 ROW = "_row"  # position of the line in the source, 0-based
 HASH = "_hash"  # 32-bit hash of the raw line (all its columns): lines that share one may repeat each other
@@ -39,6 +40,7 @@ BAD = "_bad"  # 0, or 1 + the index in BAD_ROLES of the first unreadable value o
 BAD_ROLES = ("customer", "amount", "quantity", "price", "date")
 REPLACED = "_replaced"  # the line had bytes its encoding could not decode (now U+FFFD) in some text column
 FFFD = "\ufffd"
+TAIL = "_tail"  # the last column is empty, as in a line with fewer fields than the header (``source.refuse_ragged``)
 
 
 def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
@@ -47,84 +49,6 @@ def _numeric(dtype: pl.DataType, column: str) -> tuple[pl.Expr, pl.Expr]:
         return pl.col(column).cast(pl.Float64), pl.lit(False)
     txt = pl.col(column).cast(pl.String).str.strip_chars()
     out = txt.cast(pl.Float64, strict=False)
-    return out, out.is_null() & txt.is_not_null() & (txt != "")
-
-
-def date_candidates(values: pl.Series, *, sample: int = 2000) -> list[str]:
-    """The formats of ``DATE_FORMATS`` that parse the most of a sample of ``values`` (at least half of it), in
-    ``DATE_FORMATS`` order; empty when none does."""
-    present = values.drop_nulls()
-    head = present.filter(present != "").head(sample)
-    if head.is_empty():
-        return []
-    parse = lambda fmt: head.str.strptime(pl.Datetime("us"), fmt, strict=False)  # noqa: E731
-    counts = {fmt: head.len() - parse(fmt).null_count() for fmt in DATE_FORMATS}
-    best = max(counts.values())
-    return [f for f, n in counts.items() if n == best] if best * 2 >= head.len() else []
-
-
-def detect_date_format(values: pl.Series, *, sample: int = 2000) -> str | None:
-    """The first of ``date_candidates`` (the eager reference path; the job uses ``resolve_date_format``)."""
-    return next(iter(date_candidates(values, sample=sample)), None)
-
-
-def resolve_date_format(spec: DatasetSpec, lf: pl.LazyFrame, head: pl.DataFrame) -> tuple[DatasetSpec, str | None]:
-    """``spec`` with ``date_format`` set when it is null and the dates are text, and the format detected (None when
-    it was given or the column holds dates already). Formats that fit the first rows equally well are tried on
-    the whole column; if several still fit and read some date differently (day/month against month/day), the
-    log is refused: guessing would silently swap days and months."""
-    import dataclasses
-
-    schema = dict(lf.collect_schema())
-    column = spec.columns.resolve(list(schema)).date
-    if spec.date_format or schema[column] in (pl.Date,) or isinstance(schema[column], pl.Datetime):
-        return spec, None
-    txt = pl.col(column).cast(pl.String).str.strip_chars()
-    found = date_candidates(head[column].cast(pl.String).str.strip_chars())
-    if not found:
-        example = head[column].drop_nulls().head(1).to_list()
-        raise DataError(
-            f"cannot recognise the dates in column {column!r} (e.g. {example[0] if example else ''!r}); "
-            "set dataset.date_format, e.g. '%m/%d/%Y %H:%M'"
-        )
-    if len(found) > 1:
-        found = _fit_whole_column(lf, txt, found, column)
-    return dataclasses.replace(spec, date_format=found[0]), found[0]
-
-
-def _fit_whole_column(lf: pl.LazyFrame, txt: pl.Expr, formats: list[str], column: str) -> list[str]:
-    """The ``formats`` that parse every date of the column (one streaming pass); refuses when two of them fit
-    everywhere but read a date differently."""
-    parsed = [txt.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats]
-    fails = [(p.is_null() & txt.is_not_null() & (txt != "")).sum().alias(f"f{i}") for i, p in enumerate(parsed)]
-    differ = [(parsed[0] != p).fill_null(False).any().alias(f"d{i}") for i, p in enumerate(parsed)]
-    first_diff = txt.filter(pl.any_horizontal([(parsed[0] != p).fill_null(False) for p in parsed[1:]])).first()
-    row = lf.select(*fails, *differ, first_diff.alias("example")).collect(engine="streaming").row(0, named=True)
-    fit = [f for i, f in enumerate(formats) if row[f"f{i}"] == 0] or formats[:1]
-    clash = [f for i, f in enumerate(formats) if f in fit and row[f"d{i}"]]
-    if len(fit) > 1 and clash:
-        raise DataError(
-            f"the dates in column {column!r} fit both {fit[0]!r} and {clash[0]!r} (e.g. {row['example']!r}): "
-            "day and month cannot be told apart; set dataset.date_format to the one the file uses"
-        )
-    return fit
-
-
-def _timestamp(dtype: pl.DataType, column: str, fmt: str | None, head: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
-    """The column as Datetime(us) (format detected on ``head`` when not given) and a flag for bad dates."""
-    if dtype in (pl.Datetime, pl.Date) or isinstance(dtype, pl.Datetime):
-        return pl.col(column).cast(pl.Datetime("us")), pl.lit(False)
-    txt = pl.col(column).cast(pl.String).str.strip_chars()
-    if not fmt:
-        sample = head[column].cast(pl.String).str.strip_chars()
-        fmt = detect_date_format(sample)
-        if fmt is None:
-            example = sample.drop_nulls().head(1).to_list()
-            raise DataError(
-                f"cannot recognise the dates in column {column!r} (e.g. {example[0] if example else ''!r}); "
-                "set dataset.date_format, e.g. '%m/%d/%Y %H:%M'"
-            )
-    out = txt.str.strptime(pl.Datetime("us"), fmt, strict=False)
     return out, out.is_null() & txt.is_not_null() & (txt != "")
 
 
@@ -162,6 +86,17 @@ def _first_bad(checks: list[tuple[str, str, pl.Expr]]) -> pl.Expr:
     return bad
 
 
+def _text_flags(schema: dict, *, replaced: bool, tail: bool) -> list[pl.Expr]:
+    """As asked: ``_replaced`` (undecodable bytes in some text column), ``_tail`` (the last column is empty)."""
+    texts = [n for n, t in schema.items() if t == pl.String]
+    out = []
+    if replaced and texts:
+        out.append(pl.any_horizontal(pl.col(texts).str.contains(FFFD, literal=True)).fill_null(False).alias(REPLACED))
+    if tail:
+        out.append(pl.col(list(schema)[-1]).is_null().alias(TAIL))
+    return out
+
+
 def canonical(
     lf: pl.LazyFrame,
     spec: DatasetSpec,
@@ -171,6 +106,7 @@ def canonical(
     row_ids: bool = True,
     own_ids: bool = True,
     replaced: bool = False,
+    tail: bool = False,
 ) -> pl.LazyFrame:
     """The canonical columns (``schema.CANONICAL_SCHEMA``) plus ``price`` (or null), ``_bad`` (an unreadable
     value, see ``check``), with ``with_hash`` ``_hash`` (of the raw line) and with ``row_ids`` ``_row`` (position
@@ -181,7 +117,8 @@ def canonical(
     whenever exact repeats are dropped (``cleaning.duplicates: drop``), the only lines that share it. Either id
     is computed for every line (polars evaluates both branches), so ``own_ids=False`` skips it for a log known
     to have every invoice id (``with_hash`` adds ``_noinv``, the flag to count them by). With ``with_hash`` and
-    ``replaced`` (a source decoded from text) ``_replaced`` flags lines with undecodable bytes in any text column.
+    ``replaced`` (a source decoded from text) ``_replaced`` flags lines with undecodable bytes in any text column,
+    and with ``tail`` ``_tail`` lines whose last column is empty (the only ones that can be short of fields).
     """
     c = spec.columns
     if c.amount is None and (c.quantity is None or c.price is None):
@@ -189,7 +126,7 @@ def canonical(
     schema = dict(lf.collect_schema())
     c = c.resolve(list(schema))
     amount, price, checks = _amount(c, schema)
-    ts, bad_date = _timestamp(schema[c.date], c.date, spec.date_format, head)
+    ts, bad_date = dates.timestamp(schema[c.date], c.date, fmt=spec.date_format, head=head, timezone=spec.timezone)
     checks.append(("date", c.date, bad_date))
     customer = _text_id(schema[c.customer], c.customer)
     checks.insert(0, ("customer", c.customer, customer.str.contains(FFFD, literal=True).fill_null(False)))
@@ -209,9 +146,7 @@ def canonical(
     extra = ([short_hash(line_hash).alias(HASH), noinv.alias(NOINV)] if with_hash else []) + (
         [pl.col(ROW)] if row_ids else []
     )
-    texts = [n for n, t in schema.items() if t == pl.String]
-    if with_hash and replaced and texts:
-        extra.append(pl.any_horizontal(pl.col(texts).str.contains(FFFD, literal=True)).fill_null(False).alias(REPLACED))
+    extra += _text_flags(schema, replaced=with_hash and replaced, tail=with_hash and tail)
     return (lf.with_row_index(ROW) if row_ids else lf).select(
         *extra,
         customer.alias(S.CUSTOMER),
@@ -240,9 +175,7 @@ def check(raw: pl.LazyFrame, *, head: pl.DataFrame, bad_rows: int, spec: Dataset
             "e.g. latin1 or cp1252"
         )
     if role == "date":
-        fmt = spec.date_format
-        hint = f"it does not match dataset.date_format={fmt!r}" if fmt else "set dataset.date_format"
-        raise DataError(f"unparseable date {value!r} (line {row + 1}) in column {column!r}: {hint}")
+        raise dates.bad_date(value, column=column, fmt=spec.date_format, line=row + 1, count=bad_rows)
     raise DataError(
         f"column {column!r} (dataset.columns.{role}) has non-numeric values such as {value!r} "
         f"(line {row + 1}; {bad_rows:,} line(s) in all); fix the file or map another column"

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from rfmlab.data import synthetic
+from rfmlab.data import files, synthetic
 from rfmlab.data.spec import DatasetSpec
 from rfmlab.errors import DataError
 
@@ -100,17 +101,25 @@ class Source:
     digest: str
     text: bool = False  # decoded from CSV text (undecodable bytes became U+FFFD): count them while cleaning
     path: Path | None = None
+    stamp: files.Stamp | None = None  # the file's size, modification time and inode when it was opened
+    csv: Path | None = None  # the CSV text polars reads (a UTF-8 copy of ``path`` in another encoding)
+    separator: str = ","
 
 
-def _path(spec: DatasetSpec) -> Path:
+def _path(spec: DatasetSpec) -> tuple[Path, files.Stamp]:
+    """The file to read, refused when it is not a regular file with some bytes, and its stamp."""
+    import stat
+
     path = source_path(spec)
     if not path.exists():
         raise DataError(f"dataset file not found: {path}; set dataset.path to an existing file")
-    if path.is_dir():
+    st = path.stat()
+    if stat.S_ISDIR(st.st_mode):
         raise DataError(f"dataset.path {path} is a directory; point it at one file (CSV, .csv.gz, parquet or xlsx)")
-    if path.stat().st_size == 0:
+    files.refuse_special(path, st.st_mode)
+    if st.st_size == 0:
         raise DataError(f"dataset file is empty: {path}")
-    return path
+    return path, files.Stamp.of(st)
 
 
 def _is_excel(path: Path) -> bool:
@@ -141,15 +150,18 @@ def _utf8(path: Path, encoding: str) -> Path:
     return Path(out)
 
 
-def _scan_file(spec: DatasetSpec, path: Path) -> pl.LazyFrame:
+def _scan_file(spec: DatasetSpec, path: Path) -> tuple[pl.LazyFrame, Path | None]:
+    """The file as a lazy frame, and the CSV text polars reads (None for parquet and Excel)."""
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return pl.scan_parquet(path)
+        return pl.scan_parquet(path), None
     if _is_excel(path):
-        return pl.read_excel(path, sheet_name=spec.sheet, infer_schema_length=None).lazy()
+        sheet = files.sheet_to_read(path, sheet=spec.sheet)
+        return pl.read_excel(path, sheet_name=sheet, infer_schema_length=None).lazy(), None
     if spec.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy"):
         path = _utf8(path, spec.encoding)
-    return pl.scan_csv(path, separator=spec.separator, infer_schema=False, encoding="utf8-lossy", quote_char='"')
+    lf = pl.scan_csv(path, separator=spec.separator, infer_schema=False, encoding="utf8-lossy", quote_char='"')
+    return lf, path
 
 
 def cache_root() -> Path:
@@ -194,17 +206,49 @@ def scan(spec: DatasetSpec, *, head_rows: int = 2000, with_digest: bool = True) 
         raw = synthetic.generate(spec.kind, **spec.synthetic)
         digest = hashlib.sha256(raw.write_csv().encode()).hexdigest() if with_digest else ""
         return Source(lf=raw.lazy(), head=raw.head(head_rows), digest=digest)
-    path = _path(spec)
+    path, stamp = _path(spec)
+    src = Source(lf=pl.LazyFrame(), head=pl.DataFrame(), digest="", path=path, stamp=stamp, separator=spec.separator)
     try:
-        lf = _scan_file(spec, path)
-        head = lf.head(head_rows).collect()
+        src.lf, src.csv = _scan_file(spec, path)
+        src.head = src.lf.head(head_rows).collect()
     except (pl.exceptions.PolarsError, OSError, ValueError, LookupError, EOFError) as e:
-        raise read_error(path, e) from e
-    if head.height == 0:
+        raise (pass_error(src, e) or read_error(path, e)) from e
+    if src.head.height == 0:
         raise DataError(f"dataset file has no rows: {path}")
-    _refuse_repeated_names(head.columns, path)
-    text = not (path.name.lower().endswith(".parquet") or _is_excel(path))
-    return Source(lf=lf, head=head, digest=_sha256(path) if with_digest else "", text=text, path=path)
+    _refuse_repeated_names(src.head.columns, path)
+    src.text = src.csv is not None
+    src.digest = _sha256(path) if with_digest else ""
+    return src
+
+
+def ensure_unchanged(src: Source) -> None:
+    """Refuse a source file that changed since it was opened (its digest and the rows read may differ)."""
+    err = files.changed_error(src.path, since=src.stamp) if src.stamp else None
+    if err:
+        raise err
+
+
+def refuse_ragged(src: Source) -> None:
+    """Refuse a CSV source with a line that has another number of fields than its header (one pass over it; the
+    caller runs it only when some line's last column is empty, as a short line's is)."""
+    if src.csv is None:
+        return
+    err = files.ragged_error(src.csv, separator=src.separator, fields=len(src.lf.collect_schema()), shown=src.path)
+    if err:
+        raise err
+
+
+def pass_error(src: Source, e: BaseException) -> DataError | None:
+    """The DataError for ``e``, raised by a pass over ``src``: the file changed under it, a line with more fields
+    than the header, or a read error; None for an error that is not the file's."""
+    if src.stamp and (err := files.changed_error(src.path, since=src.stamp)):
+        return err
+    if src.csv is not None and "more fields" in str(e):
+        with contextlib.suppress(pl.exceptions.PolarsError, OSError):
+            refuse_ragged(src)
+    if isinstance(e, pl.exceptions.ComputeError | OSError | EOFError):
+        return read_error(src.path, e)
+    return None
 
 
 CORRUPT = ("gzip", "deflate", "unexpected end of file", "compressed", "decompress", "crc")

@@ -47,13 +47,14 @@ class DatasetSpec:
     path: str | None = None  # None: the embedded synthetic generator of ``kind``
     synthetic: dict = field(default_factory=dict)
     columns: Columns = field(default_factory=lambda: Columns(customer="CustomerID", date="InvoiceDate"))
-    date_format: str | None = None
+    date_format: str | None = None  # strptime syntax, or %s / ms / us (epoch seconds / milliseconds / microseconds)
+    timezone: str | None = None  # zoned timestamps converted to this zone's local time; None: their own local time
     separator: str = ","
     encoding: str = "utf8"
     return_prefix: str | None = "C"
     cleaning: dict = field(default_factory=dict)
     analysis_date: str | None = None
-    sheet: str | None = None  # workbook sheet (xlsx); None = the first
+    sheet: str | None = None  # workbook sheet (xlsx); None: the only one (a workbook with several is refused)
     download: dict = field(default_factory=dict)  # {enabled, url, sha256, member, cache_dir}
 
     @classmethod
@@ -68,4 +69,20 @@ class DatasetSpec:
             columns = Columns(**cols)
         except TypeError as e:
             raise ConfigError(f"dataset.columns: {e}; valid keys are {list(Columns.__dataclass_fields__)}") from e
+        _check_timezone(d.get("timezone"))
         return cls(columns=columns, **d)
+
+
+def _check_timezone(name: str | None) -> None:
+    """Refuse a ``dataset.timezone`` that is not an IANA time zone name."""
+    if name is None:
+        return
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(str(name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        raise ConfigError(
+            f"dataset.timezone={name!r} is not a time zone; use an IANA name such as Europe/London, "
+            "America/New_York or UTC (null: each timestamp's own local time)"
+        ) from e

@@ -7,6 +7,7 @@ import contextlib
 import platform
 
 from rfmlab import cluster, pipeline
+from rfmlab.data import dates
 from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console
@@ -70,14 +71,23 @@ def _source(s: Settings) -> str:
     return f"synthetic:{dataset.kind}"
 
 
+def say_dates(out: dict) -> None:
+    """The console lines of the load stage: the date format when it was detected, and how time zones are read."""
+    if out.get("detected"):
+        console.console.print(
+            f"  dates read as [bold]{dates.describe(out['date_format'])}[/] (detected; set dataset.date_format "
+            "to change)"
+        )
+    if out.get("zone"):
+        console.console.print(f"  {out['zone']}")
+
+
 def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = False) -> pipeline.Prepared:
     """``pipeline.prepare`` with each stage's output logged into ``handle``'s run as soon as it exists."""
 
     def on_stage(name: str, out) -> None:
-        if name == "load" and out.get("detected"):
-            console.console.print(
-                f"  dates read as [bold]{out['date_format']}[/] (detected; set dataset.date_format to change)"
-            )
+        if name == "load":
+            say_dates(out)
         if name == "clean" and out.replaced_lines:
             console.console.print(
                 f"  [yellow]{out.replaced_lines:,} line(s) had bytes that are not valid "

@@ -5,7 +5,7 @@ A search calls ``fit`` many times on one ``Prepared``. ``stage`` is a context-ma
 progress display (the CLI passes the console's); ``on_stage`` receives each finished stage's output.
 """
 
-from rfmlab.pipeline._customers import CleanLog, clean_log, customer_table, no_stage
+from rfmlab.pipeline._customers import CleanLog, clean_log, customer_table, no_stage, reading
 from rfmlab.pipeline._fit import Fit, fit, stability_of
 from rfmlab.pipeline._prepare import Prepared, prepare, prepare_table
 from rfmlab.pipeline._reports import k_report
@@ -24,6 +24,7 @@ __all__ = [
     "prepare_table",
     "stability_of",
     "no_stage",
+    "reading",
     "DRIFT_FEATURES",
     "build_segmenter",
     "k_report",

@@ -20,14 +20,18 @@ def no_stage(name: str):
 
 
 @contextlib.contextmanager
-def _reading(src: load.Source):
-    """Errors of the streaming passes over a file (a gzip truncated past its first rows...) as one-line DataErrors."""
+def reading(src: load.Source):
+    """Streaming passes over ``src``, then a check that its file did not change meanwhile (its digest and the rows
+    read would differ). Their errors (a gzip truncated past its first rows, a file truncated or replaced while it
+    was read...) as one-line DataErrors."""
     try:
         yield
-    except (pl.exceptions.ComputeError, OSError, EOFError) as e:
-        from rfmlab.data.source import read_error
-
-        raise read_error(src.path, e) from e
+    except (pl.exceptions.PolarsError, OSError, EOFError) as e:
+        err = load.pass_error(src, e)
+        if err is None:
+            raise
+        raise err from e
+    load.ensure_unchanged(src)
 
 
 @dataclass(kw_only=True)
@@ -63,19 +67,24 @@ def clean_log(
             row_ids=row_ids,
             own_ids=own_ids,
             replaced=with_hash and src.text,
+            tail=with_hash and src.text,
         )
 
     with stage("load"):
         src = source or load.scan(spec)
-        spec, detected = load.resolve_date_format(spec, src.lf, src.head)
+        with reading(src):  # the format may take a pass over the whole date column
+            spec, detected = load.resolve_date_format(spec, src.lf, src.head)
         tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
-        fmt = {"date_format": spec.date_format, "detected": detected}
+        zone = load.zone_note(spec, src.lf.collect_schema()[spec.columns.resolve(src.head.columns).date])
+        fmt = {"date_format": spec.date_format, "detected": detected, "zone": zone}
         on_stage("load", {"head": src.head, "digest": src.digest, **fmt})
-    with stage("clean"), _reading(src):
+    with stage("clean"), reading(src):
         has_price = spec.columns.amount is None
-        kept, repeats, report, bad = clean_mod.scan(
+        kept, repeats, report, bad, tail = clean_mod.scan(
             src.lf, tx=tx, has_price=has_price, policy=spec.cleaning, as_of=as_of, canonical=canonical
         )
+        if tail:  # some line's last column is empty: is it short of fields?
+            load.refuse_ragged(src)
         load.check(src.lf, head=src.head, bad_rows=bad, spec=spec)
     return CleanLog(src=src, spec=spec, kept=kept, repeats=repeats, report=report)
 
@@ -93,7 +102,7 @@ def customer_table(
     as_of = features.parse_date(analysis_date or spec.analysis_date)
     log = clean_log(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
     report = log.report
-    with stage("features"), _reading(log.src):
+    with stage("features"), reading(log.src):
         agg = clean_mod.remove_repeats(features.aggregate(log.kept), log.repeats)
         agg, dropped = clean_mod.nonpositive(agg)
         returns = int(agg["_return_lines"].sum())

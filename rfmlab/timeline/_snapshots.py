@@ -35,7 +35,7 @@ def snapshot_tables(
     ds = load.DatasetSpec.from_dict({**{k: v for k, v in spec.dataset.items() if k != "synthetic"},
                                      "path": spec.input, "download": {}, "synthetic": {}})  # fmt: skip
     log = pipeline.clean_log(ds, stage=stage, on_stage=on_stage)
-    with stage("fold the kept lines"):
+    with stage("fold the kept lines"), pipeline.reading(log.src):
         rows = snapshots.fold(log.kept)
     if rows.height == 0:
         raise DataError(f"no line of {spec.input} is left after cleaning; check --dataset and the file")
