@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-fast docs lint ui dashboard serve bench clean-store help postgres-server
+.PHONY: run test test-fast docs notebooks lint ui dashboard serve bench clean-store help postgres-server
 MODEL ?= models:/rfm-segmenter@champion
 PORT  ?= 5001
 STUDIES ?= mlruns/optuna.journal
@@ -21,6 +21,7 @@ help:
 	@echo "make dashboard - optuna-dashboard on the search studies (mlruns/optuna.journal, http://127.0.0.1:8080)"
 	@echo "make serve  - serve models:/rfm-segmenter@champion on http://127.0.0.1:5001/invocations"
 	@echo "make docs   - build the documentation site into site/ (mkdocs --strict; make docs-serve to browse)"
+	@echo "make notebooks - run the tutorial notebooks (docs/notebooks/) and store their outputs for the site"
 	@echo "make lint   - ruff check and the import contracts (lint-imports, pyproject.toml [tool.importlinter])"
 	@echo "make bench  - run the benchmarks in benchmarks/"
 
@@ -55,6 +56,9 @@ postgres-server:
 
 docs: $(DEVSTAMP)
 	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict -d site
+
+notebooks: $(DEVSTAMP)
+	$(BIN)/python docs/notebooks/execute.py
 
 docs-serve: $(DEVSTAMP)
 	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs serve -a 127.0.0.1:8000

@@ -87,7 +87,7 @@ def customer_table(
     Raises:
         rfmlab.DataError, rfmlab.ConfigError: the one-line messages the command prints.
 
-    Example:
+    Examples:
         >>> import rfmlab
         >>> customers, report = rfmlab.customer_table(None, dataset="ecommerce")
         >>> customers.columns[:4]

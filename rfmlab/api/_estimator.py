@@ -58,7 +58,7 @@ class RFMSegmenter(ClusterMixin, BaseEstimator):
         customers_: the fitted table with ``cluster`` and ``segment`` columns (polars).
         segmenter_: the fitted ``pipeline.Segmenter`` (transform, assigner, names).
 
-    Example:
+    Examples:
         >>> import rfmlab
         >>> customers, _ = rfmlab.customer_table(None, dataset="ecommerce")
         >>> model = rfmlab.RFMSegmenter(params={"n_clusters": 4}, stability=False).fit(customers)

@@ -101,7 +101,7 @@ def load_run(run_id: str, *, tracking_uri: str | None = None, ui_url: str | None
     """A run read back from MLflow (``tracking_uri``: default ``$MLFLOW_TRACKING_URI`` or
     ``sqlite:///mlruns/mlflow.db``).
 
-    Example:
+    Examples:
         >>> run = rfmlab.load_run("3f2a...", tracking_uri="sqlite:///mlruns/mlflow.db")  # doctest: +SKIP
         >>> run.metrics["silhouette"], run.segments
     """

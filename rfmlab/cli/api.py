@@ -5,8 +5,12 @@ overrides give the same metrics and labels."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from rfmlab.cli import CONF_DIR
+
+if TYPE_CHECKING:
+    from rfmlab.api import RunResult
 
 
 def compose(overrides: list[str]) -> tuple[dict, str]:
@@ -36,7 +40,7 @@ def run(
     data: object | None = None,
     tracking_uri: str | None = None,
     experiment: str | None = None,
-):
+) -> RunResult:
     """Run one tracked experiment, as ``rfmlab OVERRIDES...`` does, and return it as a ``RunResult``.
 
     Args:
@@ -49,13 +53,13 @@ def run(
         experiment: the MLflow experiment (default: the dataset's name).
 
     Returns:
-        ``RunResult``: run id, status, metrics, params, the UI link; ``customers``, ``segments`` and ``figures``
-        are read from the run when first used.
+        The run (``RunResult``): id, status, metrics, params, the UI link; its ``customers``, ``segments`` and
+            ``figures`` are read from the run when first used.
 
     Raises:
         rfmlab.ConfigError, rfmlab.DataError: the one-line messages the command prints.
 
-    Example:
+    Examples:
         >>> result = rfmlab.run(["search=none"], tracking_uri="sqlite:///mlruns/mlflow.db")  # doctest: +SKIP
         >>> result.metrics["silhouette"]
     """

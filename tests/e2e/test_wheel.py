@@ -71,3 +71,37 @@ def test_commands_run_from_a_folder_outside_the_repository(installed, tmp_path):
     scored = pl.read_csv(tmp_path / "scored.csv")
     assert scored["customer_id"].to_list() == ["a", "b"] and scored["segment"].null_count() == 0
     assert scored["segment"][0] != scored["segment"][1]  # a champion-like and a lost-like customer
+
+
+SCRIPT = """
+import sys
+import numpy as np
+from sklearn.base import clone
+import rfmlab
+from mlflow import MlflowClient
+
+data, uri = sys.argv[1], sys.argv[2]
+customers, report = rfmlab.customer_table(data, dataset="online_retail")
+model = rfmlab.RFMSegmenter(params={"n_clusters": 5, "n_init": 10}, random_state=42, stability=False)
+twin = clone(model)
+labels = twin.fit(customers).predict(customers)
+result = rfmlab.run(["search=none", "dataset=online_retail", f"dataset.path={data}", "plots.enabled=false",
+                     "evaluation.stability.enabled=false"], tracking_uri=uri, experiment="wheel")
+run = MlflowClient(uri).get_run(result.run_id)
+print(customers.height, report.customers_out, len(set(labels.tolist())), hasattr(model, "labels_"),
+      run.info.status, run.data.metrics["silhouette"] == result.metrics["silhouette"],
+      np.array_equal(result.customers["cluster"].to_numpy(), labels), rfmlab.__file__)
+"""
+
+
+def test_the_python_api_from_the_installed_wheel_on_the_uci_file(installed, tmp_path, shared_data):
+    """The issue's done-when: outside the repository, a script calls customer_table on the UCI file, fits, clones
+    and predicts with RFMSegmenter, and runs rfmlab.run into a store where the run is FINISHED with its metrics."""
+    (tmp_path / "script.py").write_text(SCRIPT)
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    res = run(installed, "python", "script.py", str(shared_data / "online_retail.csv.gz"), uri, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    n, n_report, k, original_fitted, status, same_metric, same_labels, where = res.stdout.split()[-8:]
+    assert (n, n_report, k, status) == ("4317", "4317", "5", "FINISHED")  # 4,317 with the default netting
+    assert same_metric == "True" and same_labels == "True" and str(ROOT) not in where
+    assert original_fitted == "False"  # the clone was fitted, not the estimator it was cloned from
