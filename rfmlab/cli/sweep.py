@@ -1,4 +1,5 @@
-"""Hydra callback for multiruns (``hydra.callbacks.sweep`` in conf/config.yaml)."""
+"""Hydra callback (``hydra.callbacks.sweep`` in conf/config.yaml): a writable output folder for every run; the
+stores and a summary for multiruns."""
 
 from __future__ import annotations
 
@@ -18,14 +19,41 @@ def sweep_id() -> str | None:
     return Path(hc.sweep.dir).name or None
 
 
+def check_output_dir(folder: str, *, option: str) -> None:
+    """Hydra writes each job's config under its output folder (``mlruns/.hydra/...``) and reports a folder it cannot
+    create with a traceback; a read-only one is refused here in one line, exit 2, before Hydra tries."""
+    import os
+
+    from rfmlab.report import console
+
+    parent = Path(folder).absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        if os.access(parent, os.W_OK):
+            return
+        reason = "read-only file system" if os.statvfs(parent).f_flag & os.ST_RDONLY else "permission denied"
+    except OSError as e:
+        reason = e.strerror.lower() if e.strerror else str(e)
+    console.error(
+        f"cannot write Hydra's output folder {parent} ({reason}); make it writable, run from another folder, "
+        f"or set {option}=FOLDER"
+    )
+    sys.exit(2)
+
+
 class SweepCallback:
-    """Before the jobs: create the MLflow and Optuna stores once, so parallel jobs (joblib launcher) do not
+    """Before a run or a multirun: check Hydra's output folder can be written (``check_output_dir``). Before a
+    multirun's jobs: create the MLflow and Optuna stores once, so parallel jobs (joblib launcher) do not
     race to create their schemas. After: one table of every search in the sweep, exit 2 if any failed.
     """
+
+    def on_run_start(self, config, **kwargs) -> None:
+        check_output_dir(config.hydra.run.dir, option="hydra.run.dir")
 
     def on_multirun_start(self, config, **kwargs) -> None:
         from rfmlab.mlflow_edge import tracking
 
+        check_output_dir(config.hydra.sweep.dir, option="hydra.sweep.dir")
         tracking.init_store(tracking.store_uri(config.tracking.get("uri")))
         if config.search.get("name") == "optuna":
             from rfmlab.search import studies
