@@ -51,25 +51,31 @@ class SweepCallback:
         check_output_dir(config.hydra.run.dir, option="hydra.run.dir")
 
     def on_multirun_start(self, config, **kwargs) -> None:
+        from rfmlab.errors import RfmlabError
         from rfmlab.mlflow_edge import tracking
+        from rfmlab.report import console
 
         check_output_dir(config.hydra.sweep.dir, option="hydra.sweep.dir")
-        tracking.init_store(tracking.store_uri(config.tracking.get("uri")))
-        if config.search.get("name") == "optuna":
-            from rfmlab.search import studies
+        try:
+            tracking.init_store(tracking.store_uri(config.tracking.get("uri")))
+            if config.search.get("name") == "optuna":
+                from rfmlab.search import studies
 
-            studies.storage_for(config.search.get("storage") or studies.default_storage())
+                studies.storage_for(config.search.get("storage") or studies.default_storage())
+        except RfmlabError as e:  # a store no job could use (Hydra would only warn about a callback's error)
+            console.error(str(e))
+            sys.exit(2)
 
     def on_multirun_end(self, config, **kwargs) -> None:
         from rfmlab.mlflow_edge import lookup, tracking
         from rfmlab.report import console
 
+        sid = Path(config.hydra.sweep.dir).name
         try:
-            sid = Path(config.hydra.sweep.dir).name
             runs = lookup.sweep_runs(tracking.store_uri(config.tracking.get("uri")), sid)
-        except Exception as e:  # a summary must never turn a finished sweep into a failure
-            console.error(f"sweep summary unavailable: {e}")
-            return
+        except Exception as e:  # a summary must never turn a finished sweep into a failure, nor hide one
+            console.error(f"sweep summary unavailable: {str(e).strip().splitlines()[0] if str(e).strip() else e!r}")
+            runs = []
         if runs:
             console.sweep_table(sid, runs=runs)
             console.console.print(f"filter in the MLflow UI: tags.rfmlab.sweep_id = '{sid}'")

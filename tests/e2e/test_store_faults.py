@@ -145,18 +145,21 @@ def corrupt(db: Path, how: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("how", "module"),
-    [("truncated", "rfmlab.cli"), ("garbage", "rfmlab.cli"), ("truncated", "rfmlab.cli.promote")],
+    ("how", "command"),
+    [("truncated", "rfmlab"), ("garbage", "rfmlab"), ("truncated", "rfmlab -m"), ("truncated", "rfmlab-promote")],
 )
-def test_a_corrupt_store_is_named_and_left_as_it_is(logged_store, tmp_path, how, module):
+def test_a_corrupt_store_is_named_and_left_as_it_is(logged_store, tmp_path, how, command):
     db = tmp_path / "store" / "mlflow.db"
     db.parent.mkdir()
     shutil.copy(logged_store, db)
     corrupt(db, how)
     before = digest(db)
     uri = f"sqlite:///{db}"
-    args = [*SMALL, f"tracking.uri={uri}"] if module == "rfmlab.cli" else ["--best", "--experiment", "ecommerce",
-                                                                           "--tracking-uri", uri]  # fmt: skip
+    module, args = {
+        "rfmlab": ("rfmlab.cli", [*SMALL, f"tracking.uri={uri}"]),
+        "rfmlab -m": ("rfmlab.cli", ["-m", *SMALL, "seed=1,2", f"tracking.uri={uri}"]),  # refused before any job
+        "rfmlab-promote": ("rfmlab.cli.promote", ["--best", "--experiment", "ecommerce", "--tracking-uri", uri]),
+    }[command]
     line = one_error(run_cli(*args, cwd=tmp_path, module=module, timeout=120))
     assert f"the MLflow store {db} is corrupt (database disk image is malformed)" in line
     assert "restore it from a backup or point tracking.uri at another store" in line
