@@ -20,23 +20,24 @@ def sweep_id() -> str | None:
 
 
 def check_output_dir(folder: str, *, option: str) -> None:
-    """Hydra writes each job's config under its output folder (``mlruns/.hydra/...``) and reports a folder it cannot
-    create with a traceback; a read-only one is refused here in one line, exit 2, before Hydra tries."""
+    """Hydra writes each job's config and log into its output folder (``mlruns/.hydra/...``) and reports a folder it
+    cannot create with a traceback; one in a read-only place is refused here in one line, exit 2, before Hydra
+    tries. What is checked is the folder or, before Hydra creates it, the nearest folder above it that exists."""
     import os
 
     from rfmlab.report import console
 
-    parent = Path(folder).absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        if os.access(parent, os.W_OK):
-            return
-        reason = "read-only file system" if os.statvfs(parent).f_flag & os.ST_RDONLY else "permission denied"
-    except OSError as e:
-        reason = e.strerror.lower() if e.strerror else str(e)
+    target = Path(folder).absolute()
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if existing.is_dir() and os.access(existing, os.W_OK):
+        return
+    if not existing.is_dir():
+        reason = "a file, not a folder"
+    else:
+        reason = "read-only file system" if os.statvfs(existing).f_flag & os.ST_RDONLY else "permission denied"
     console.error(
-        f"cannot write Hydra's output folder {parent} ({reason}); make it writable, run from another folder, "
-        f"or set {option}=FOLDER"
+        f"cannot write Hydra's output folder {target} ({existing}: {reason}); make it writable, run from another "
+        f"folder, or set {option}=FOLDER"
     )
     sys.exit(2)
 

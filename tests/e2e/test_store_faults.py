@@ -182,7 +182,8 @@ def test_a_read_only_mlruns_folder_is_named_before_hydra_writes_there(tmp_path, 
     """The default store's folder is also where Hydra writes each run's config (mlruns/.hydra)."""
     (tmp_path / "mlruns").mkdir()
     line = one_error(run_cli(*SMALL, cwd=tmp_path, prefix=read_only(tmp_path / "mlruns"), timeout=120))
-    assert f"cannot write Hydra's output folder {tmp_path / 'mlruns' / '.hydra' / 'runs'}" in line
+    assert f"cannot write Hydra's output folder {tmp_path / 'mlruns' / '.hydra' / 'runs'}/" in line
+    assert f"({tmp_path / 'mlruns'}: " in line
     assert "set hydra.run.dir=FOLDER" in line
 
 
