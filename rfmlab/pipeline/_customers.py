@@ -77,7 +77,7 @@ def clean_log(
         tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
         zone = load.zone_note(spec, src.lf.collect_schema()[spec.columns.resolve(src.head.columns).date])
         fmt = {"date_format": spec.date_format, "detected": detected, "zone": zone}
-        on_stage("load", {"head": src.head, "digest": src.digest, **fmt})
+        on_stage("load", {"head": src.head, "digest": src.digest, "digest_note": src.digest_note, **fmt})
     with stage("clean"), reading(src):
         has_price = spec.columns.amount is None
         kept, repeats, report, bad, tail = clean_mod.scan(
@@ -86,6 +86,7 @@ def clean_log(
         if tail:  # some line's last column is empty: is it short of fields?
             load.refuse_ragged(src)
         load.check(src.lf, head=src.head, bad_rows=bad, spec=spec)
+    report.filter = spec.filter or None
     return CleanLog(src=src, spec=spec, kept=kept, repeats=repeats, report=report)
 
 

@@ -97,7 +97,7 @@ def sweep_table(sweep_id: str, *, runs: list) -> None:
 
 def cleaning_report(report) -> None:
     """Rows in, dropped per reason, rows and customers out: nothing is dropped silently."""
-    parts = [f"{report.rows_in:,} rows in"]
+    parts = [f"{report.rows_in:,} rows in" + (f" (where {report.filter}: dataset.filter)" if report.filter else "")]
     parts += [f"-{n:,} {reason.replace('_', ' ')}" for reason, n in report.dropped.items() if n]
     parts.append(f"= {report.rows_out:,} rows, {report.customers_out:,} customers")
     if report.returns_kept:
