@@ -123,8 +123,10 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
         on_stage=on_stage,
         source=s.data,
     )
+    for note in prep.notes:
+        console.console.print(f"  [yellow]{note}[/]")
     if handle is not None:
-        handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
+        handle.log_params({"analysis_date": prep.as_of})
     cluster.check_customers(s.algorithm.name, {}, prep.X)  # fewer than 2: nothing to cluster or search
     return prep
 
@@ -159,7 +161,7 @@ def summary(s: Settings, *, prep: pipeline.Prepared, fit: pipeline.Fit, handle, 
     )
     rows = {
         "dataset": f"{s.dataset.name} ({prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept)",
-        "customers": f"{prep.customers.height:,} (as of {prep.analysis_date})",
+        "customers": f"{prep.customers.height:,} (as of {prep.as_of})",
         "features": f"{s.features.name}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
         "algorithm": f"{fit.algorithm} {fit.params}",
         **_segment_row(fit),

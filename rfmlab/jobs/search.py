@@ -190,7 +190,7 @@ def _setup(s: Settings, handle, *, opened, config_yaml: str):
     handle.log_params({**_params_with_effective(s), **fixed}, only_new=True)
     handle.log_text(context.config_text(s, config_yaml), catalog.CONFIG)
     if prep is not None:
-        handle.log_params({"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, only_new=True)
+        handle.log_params({"data.digest": prep.digest, "analysis_date": prep.as_of}, only_new=True)
     else:
         prep = context.prepare(s, handle=handle)
         space = context.search_space(s, prep=prep)  # once: DBSCAN's eps range costs a k-NN pass
