@@ -200,11 +200,29 @@ S3_OPTIONS = {  # polars' (object_store's) S3 option names -> pyarrow.fs.S3FileS
 }
 
 
+S3_ENV = {  # the standard environment variables, as the option each stands for (options given win)
+    "AWS_ACCESS_KEY_ID": "aws_access_key_id",
+    "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key",
+    "AWS_SESSION_TOKEN": "aws_session_token",
+    "AWS_DEFAULT_REGION": "aws_region",
+    "AWS_REGION": "aws_region",
+    "AWS_ENDPOINT": "aws_endpoint_url",
+    "AWS_ENDPOINT_URL": "aws_endpoint_url",
+    "AWS_ENDPOINT_URL_S3": "aws_endpoint_url",
+}
+
+
 def _s3(options: dict):
-    """A pyarrow S3 file system with ``options`` (polars' names) over the environment's settings."""
+    """A pyarrow S3 file system with ``options`` (polars' names) over the standard environment variables."""
+    import os
+
     import pyarrow.fs as pafs
 
-    kw = {S3_OPTIONS[k.lower()]: v for k, v in options.items() if k.lower() in S3_OPTIONS}
+    given = {S3_ENV[k]: v for k, v in os.environ.items() if k in S3_ENV and v}
+    given.update({k.lower(): v for k, v in options.items()})
+    kw = {S3_OPTIONS[k]: v for k, v in given.items() if k in S3_OPTIONS}
+    if "access_key" not in kw or "secret_key" not in kw:  # one without the other: the SDK's own chain
+        kw = {k: v for k, v in kw.items() if k not in ("access_key", "secret_key", "session_token")}
     if "endpoint_override" in kw and "://" in kw["endpoint_override"]:
         kw["scheme"], kw["endpoint_override"] = kw["endpoint_override"].split("://", 1)
     return pafs.S3FileSystem(connect_timeout=10, request_timeout=30, **kw)
@@ -213,13 +231,11 @@ def _s3(options: dict):
 def _listed(url: str, options: dict) -> list[tuple[str, int, str]]:
     """(key, size, ETag or modification time) of each object ``url`` names (an object, a prefix, a glob)."""
     import fnmatch
-    import os
 
     import pyarrow.fs as pafs
 
     _, rest = url.split("://", 1)
-    env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-    fs = _s3(options) if options or env else pafs.S3FileSystem(connect_timeout=10, request_timeout=30)
+    fs = _s3(options)
     glob = is_glob(rest)
     prefix = rest[: GLOB.search(rest).start()].rsplit("/", 1)[0] if glob else rest.rstrip("/")
     info = fs.get_file_info(prefix)
