@@ -33,6 +33,7 @@ def test_groups_have_the_documented_options():
         "online_retail_ii",
         "ecommerce_us",
         "transactions",
+        "customers",
     }
     assert set(GROUPS["segments"]) == {"mean_split_8", "quartile", "rfm11", "four_tier", "value_risk"}
     assert GROUPS["features"] == ["log", "log_minmax", "log_standard", "minmax", "standard"]
