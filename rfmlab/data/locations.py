@@ -79,6 +79,13 @@ def redact_section(section: dict) -> dict:
     return out
 
 
+def may_exist(path: str | Path) -> bool:
+    """``path`` names something a source can be: an object-store URL or a glob (checked when read), an existing
+    file or folder."""
+    text = str(path)
+    return is_remote(text) or is_glob(text) or Path(text).expanduser().exists()
+
+
 def text_format(name: str) -> str | None:
     """``parquet`` or ``csv`` by a file name's ending, None for anything else."""
     low = name.lower()

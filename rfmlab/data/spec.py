@@ -142,7 +142,8 @@ def _storage_options(value) -> dict:
             "dataset.storage_options must be a mapping of option to value, e.g. "
             "+dataset.storage_options.aws_region=eu-west-1"
         )
-    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+    # ``***``: a secret redacted where a run recorded its config (a model's dataset section, config.yaml): not a value
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items() if v != "***"}
 
 
 def _check_timezone(name: str | None) -> None:
