@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,6 +212,10 @@ def _reading(src: Source, make):
         return make()
     except (pl.exceptions.PolarsError, OSError, ValueError, LookupError, EOFError) as e:
         raise (pass_error(src, e) or read_error(src.name, e, options=src.options)) from e
+    except Exception as e:  # an object store's credential provider (google.auth, azure.identity...) has its own
+        if not locations.is_remote(src.name):
+            raise
+        raise read_error(src.name, e, options=src.options) from e
 
 
 def _filtered(src: Source, spec: DatasetSpec, *, head_rows: int) -> pl.DataFrame:
@@ -304,6 +309,11 @@ def _first(e: BaseException, *, limit: int = 300) -> str:
     return first if len(first) <= limit else first[:limit] + "..."
 
 
+CREDENTIALS = {  # where each object store's credentials are looked for, besides dataset.storage_options
+    **dict.fromkeys(("s3", "s3a"), "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL"),
+    **dict.fromkeys(("gs", "gcs"), "GOOGLE_APPLICATION_CREDENTIALS"),
+    **dict.fromkeys(("az", "abfs", "abfss", "adl", "azure"), "AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY"),
+}
 CORRUPT = ("gzip", "deflate", "unexpected end of file", "compressed", "decompress", "crc")
 
 
@@ -312,11 +322,11 @@ def read_error(path: Path | str | None, e: BaseException, *, options: dict | Non
     storage ``options``)."""
     first = locations.scrub(_first(e), options)
     if locations.is_remote(str(path)):
-        if isinstance(e, FileNotFoundError) or "not found" in first.lower():
+        if isinstance(e, FileNotFoundError) or re.search(r"\b404\b|NoSuchKey|Object at location .* not found", first):
             return DataError(f"dataset.path {path} not found in the object store ({first})")
+        env = CREDENTIALS.get(locations.scheme(str(path)) or "", "the store's environment variables")
         return DataError(
-            f"cannot read {path}: {first}; check the URL, the credentials (AWS_ACCESS_KEY_ID..., or "
-            "dataset.storage_options) and the endpoint"
+            f"cannot read {path}: {first}; check the URL and the credentials ({env}, or dataset.storage_options)"
         )
     if any(word in first.lower() for word in CORRUPT) or isinstance(e, EOFError):
         return DataError(f"cannot read {path}: the compressed file is corrupt or truncated ({first}); "
