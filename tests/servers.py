@@ -1,5 +1,6 @@
 """Real servers for tests, each on 127.0.0.1 with a free port and stopped at the end: PostgreSQL (Debian's
-server, run as the ``postgres`` user when the tests run as root) and ``mlflow server`` on top of it."""
+server, run as the ``postgres`` user when the tests run as root), ``mlflow server`` on top of it, and an
+S3-compatible object store (moto's standalone server: real HTTP, nothing patched in the process under test)."""
 
 from __future__ import annotations
 
@@ -125,6 +126,27 @@ def optuna_dashboard(storage: str, cwd: Path):
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: urllib.request.urlopen(f"{url}/api/studies", timeout=2).status == 200, "optuna-dashboard", proc)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def s3_server():
+    """moto's standalone S3-compatible server (``python -m moto.server``, the ``s3server`` extra); yields its
+    endpoint URL. Any access key is accepted; buckets live in its memory and vanish with it."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # a line per request: a pipe nobody reads would fill and stall the server
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=2).status == 200, "moto server", proc)
         yield url
     finally:
         with contextlib.suppress(ProcessLookupError):

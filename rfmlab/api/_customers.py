@@ -8,13 +8,22 @@ from os import PathLike
 import polars as pl
 
 from rfmlab import pipeline
-from rfmlab.data import frames
+from rfmlab.data import frames, locations
 from rfmlab.data.clean import CleaningReport
-from rfmlab.data.spec import ROLES, DatasetSpec
+from rfmlab.data.spec import CUSTOMERS, ROLES, TABLE_ROLES, DatasetSpec
 from rfmlab.errors import ConfigError
 from rfmlab.resources import dataset_config
 
-_OPTIONS = ("date_format", "separator", "encoding", "sheet", "return_prefix")
+_OPTIONS = (
+    "date_format",
+    "separator",
+    "encoding",
+    "sheet",
+    "return_prefix",
+    "filter",
+    "storage_options",
+    "recency_unit",
+)
 
 
 def dataset_spec(
@@ -22,18 +31,20 @@ def dataset_spec(
 ) -> tuple[DatasetSpec, dict]:
     """The dataset spec (and its plain section) of ``dataset`` (a ``conf/dataset/`` name or a section as a dict)
     with ``options`` over it: ``columns`` merged role by role, ``cleaning`` key by key, the rest replaced.
-    ``source``: a path or URL (the spec's file), ``None`` (its own file, download or generator) or a frame."""
+    ``source``: a path, folder, glob or URL (the spec's source: an http(s) URL is downloaded, an object-store URL
+    read where it is), ``None`` (its own file, download or generator) or a frame."""
     d = dataset_config(dataset, seed=seed) if isinstance(dataset, str) else dict(dataset)
+    roles = TABLE_ROLES if d.get("kind") == CUSTOMERS else ROLES
     for key in ("columns", "cleaning"):
         if options.get(key):
-            unknown = sorted(set(options[key]) - set(ROLES)) if key == "columns" else []
+            unknown = sorted(set(options[key]) - set(roles)) if key == "columns" else []
             if unknown:
-                raise ConfigError(f"columns: unknown role(s) {unknown}; roles are {list(ROLES)}")
+                raise ConfigError(f"columns: unknown role(s) {unknown}; roles are {list(roles)}")
             d[key] = {**(d.get(key) or {}), **options[key]}
     d.update({k: v for k, v in options.items() if k in _OPTIONS and v is not None})
     if options.get("analysis_date") is not None:
         d["analysis_date"] = str(options["analysis_date"])
-    if isinstance(source, str) and "://" in source:
+    if isinstance(source, str) and "://" in source and not locations.is_remote(source):
         d.update(path=None, download={**(d.get("download") or {}), "enabled": True, "url": source, "member": None})
     elif isinstance(source, str | PathLike):
         d.update(path=str(source), download={})
@@ -41,7 +52,8 @@ def dataset_spec(
         if not frames.is_frame(source):
             frames.to_polars(source, what="source")  # refused in one line, naming the type
         d.update(path=None, download={}, synthetic={})
-    missing = [r for r in ("customer", "date") if not (d.get("columns") or {}).get(r)]
+    needed = ("customer", "recency", "frequency", "monetary") if d.get("kind") == CUSTOMERS else ("customer", "date")
+    missing = [r for r in needed if not (d.get("columns") or {}).get(r)]
     if missing:
         raise ConfigError(
             f"dataset {d.get('name')!r} needs the column(s) playing {missing}: pass columns={{'customer': "
@@ -62,22 +74,32 @@ def customer_table(
     separator: str | None = None,
     encoding: str | None = None,
     return_prefix: str | None = None,
+    filter: str | None = None,  # noqa: A002 - the config key's name
+    storage_options: dict[str, str] | None = None,
+    recency_unit: str | None = None,
 ) -> tuple[pl.DataFrame, CleaningReport]:
     """The customer table of a transaction log and its cleaning report, by the same streaming load -> clean ->
-    RFM as the ``rfmlab`` command.
+    RFM as the ``rfmlab`` command; or, with ``dataset="customers"``, a customer table read and checked as training
+    reads it.
 
     Args:
-        source: a file path (CSV, .csv.gz, parquet, xlsx; streamed, never read whole except xlsx), an http(s)
-            URL (downloaded once into the cache), a polars or pandas DataFrame or a polars LazyFrame of
-            transactions, or ``None`` for the ``dataset`` config's own data (the embedded generator for
-            ``ecommerce`` and ``stock_market``).
-        dataset: a layout and cleaning policy from ``conf/dataset/`` (``online_retail``, ``transactions``...)
-            or such a section as a dict; the keyword arguments below override it.
+        source: a file path (CSV, .csv.gz, parquet, xlsx; streamed, never read whole except xlsx), a folder of
+            parquet or CSV parts (hive ``key=value`` folders give columns), a glob, an ``s3://`` / ``gs://`` /
+            ``az://`` URL (read where it is), an http(s) URL (downloaded once into the cache), a polars or
+            pandas DataFrame or a polars LazyFrame of transactions, or ``None`` for the ``dataset`` config's own
+            data (the embedded generator for ``ecommerce`` and ``stock_market``).
+        dataset: a layout and cleaning policy from ``conf/dataset/`` (``online_retail``, ``transactions``,
+            ``customers``...) or such a section as a dict; the keyword arguments below override it.
         columns: which column plays each role: ``customer``, ``date``, ``invoice``, ``quantity``, ``price``,
-            ``amount`` (``amount``, or ``quantity`` x ``price``).
+            ``amount`` (``amount``, or ``quantity`` x ``price``); for a customer table ``customer``, ``recency``,
+            ``frequency``, ``monetary``, ``tenure_days``, ``avg_order_value``, ``return_rate``.
         analysis_date: the day recency is measured from (default: the day after the last transaction).
         cleaning: ``missing_customer``, ``duplicates``, ``nonpositive_price`` (drop | keep), ``cancellations``
             (net | drop).
+        filter: a SQL condition on the source's columns, applied before cleaning (``"Country = 'France'"``).
+        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``); credentials also from
+            the standard environment variables.
+        recency_unit: a customer table's recency: ``days`` or ``date`` (the last purchase's date).
 
     Returns:
         ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``,
@@ -95,6 +117,7 @@ def customer_table(
     """
     options = dict(columns=columns, analysis_date=analysis_date, cleaning=cleaning, date_format=date_format)
     options.update(sheet=sheet, separator=separator, encoding=encoding, return_prefix=return_prefix)
+    options.update(filter=filter, storage_options=storage_options, recency_unit=recency_unit)
     spec, _ = dataset_spec(source, dataset=dataset, **options)
     src = frames.source_of(source) if frames.is_frame(source) else None
     customers, _, report, _ = pipeline.customer_table(spec, source=src)

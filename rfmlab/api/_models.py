@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rfmlab.data import frames, load
+from rfmlab.data import frames, load, locations
 from rfmlab.errors import RfmlabError
 from rfmlab.mlflow_edge import registry, tracking
 from rfmlab.report.exports import spreadsheet_safe
@@ -56,7 +56,7 @@ def check_output(output: str | PathLike, *, source: object, overwrite: bool) -> 
     target = Path(output)
     if target.suffix not in (".parquet", ".csv", ".txt"):
         raise RfmlabError(f"--output must end in .csv or .parquet, not {target.suffix!r}")
-    if isinstance(source, str | PathLike) and target.exists() and target.samefile(source):
+    if isinstance(source, str | PathLike) and target.exists() and Path(source).exists() and target.samefile(source):
         raise RfmlabError(f"--output {output} is the --input file; write the scores to another file")
     if target.is_dir():
         raise RfmlabError(f"--output {output} is a directory; give a .csv or .parquet file name")
@@ -68,9 +68,8 @@ def check_output(output: str | PathLike, *, source: object, overwrite: bool) -> 
 def _input(data: object, *, dataset: dict) -> load.Source:
     if frames.is_frame(data):
         return frames.source_of(data)
-    if not Path(data).is_file():
-        what = "is a directory" if Path(data).is_dir() else "does not exist"
-        raise RfmlabError(f"--input {data} {what}; give a CSV or parquet file")
+    if not locations.may_exist(data):
+        raise RfmlabError(f"--input {data} does not exist; give a CSV or parquet file, a folder of parts or a URL")
     fields = {k: v for k, v in dataset.items() if k != "synthetic"}
     spec = load.DatasetSpec.from_dict({**fields, "path": str(data), "download": {}, "synthetic": {}})
     return load.scan(spec, with_digest=False)  # a log is streamed: load -> clean -> RFM never hold it whole
@@ -88,7 +87,8 @@ def score(
     progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
     """Segment customers with a logged model: ``data`` is a customer table (``customer_id`` and the model's
-    feature columns) or a transaction log, as a file path or a polars / pandas frame.
+    feature columns) or a transaction log, as a file path, a folder or glob of parts, an object-store URL
+    (``s3://``...; credentials from the environment) or a polars / pandas frame.
 
     Args:
         model: ``models:/rfm-segmenter@champion``, ``runs:/RUN_ID/model``...
@@ -101,7 +101,7 @@ def score(
         customer_id, cluster, segment, is_outlier, outlier_score per customer (polars).
     """
     target = None if output is None else check_output(output, source=data, overwrite=overwrite)
-    if not frames.is_frame(data) and not Path(data).is_file():
+    if not frames.is_frame(data) and not locations.may_exist(data):
         _input(data, dataset={})  # the missing input is named before the model is loaded
     uri = tracking.store_uri(tracking_uri)
     tracking.check_server(uri)

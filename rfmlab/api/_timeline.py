@@ -4,11 +4,11 @@ scheme, their migration and drift in one MLflow run (what ``rfmlab-timeline`` do
 from __future__ import annotations
 
 from os import PathLike
-from pathlib import Path
 
 import polars as pl
 
 from rfmlab import features, segments
+from rfmlab.data import locations
 from rfmlab.errors import RfmlabError
 from rfmlab.jobs import timeline as timeline_job
 from rfmlab.mlflow_edge import registry, tracking
@@ -50,9 +50,10 @@ def over_time(
     psi_threshold: float = 0.2,
     tracking_uri: str | None = None,
 ) -> dict:
-    """Follow the customers of the log ``data`` (a file) through snapshots every ``every`` (week, month,
-    quarter), segmented by ``model`` (``models:/rfm-segmenter@champion``) or a rule ``scheme`` (rfm11...), and
-    log shares, transition matrices, the Sankey, paths, activity and PSI drift in one MLflow run.
+    """Follow the customers of the log ``data`` (a file, a folder or glob of parts, an object-store URL) through
+    snapshots every ``every`` (week, month, quarter), segmented by ``model`` (``models:/rfm-segmenter@champion``)
+    or a rule ``scheme`` (rfm11...), and log shares, transition matrices, the Sankey, paths, activity and PSI drift
+    in one MLflow run.
 
     Returns:
         ``{"run_id", "url", "snapshots", "matrices", "psi", "text"}``: the run, the snapshot dates, the
@@ -62,8 +63,8 @@ def over_time(
         raise RfmlabError("give exactly one of --model (a logged model) or --scheme (a rule scheme)")
     if every not in ("week", "month", "quarter"):
         raise RfmlabError(f"every={every!r}; use week, month or quarter")
-    if not Path(data).is_file():
-        raise RfmlabError(f"--input {data} does not exist; give a transaction log file")
+    if not locations.may_exist(data):
+        raise RfmlabError(f"--input {data} does not exist; give a transaction log file, a folder of parts or a URL")
     uri = tracking.store_uri(tracking_uri)
     tracking.check_server(uri)
     if model:

@@ -63,8 +63,15 @@ def check(args: list[str]) -> None:
         m = re.search(r"Could not override '([^']+)'", str(e))
         if not m:
             raise ConfigError(f"bad override: {str(e).strip().splitlines()[0]}") from e
+        if m.group(1).startswith("dataset.storage_options."):  # a mapping of free keys: each one is added
+            raise ConfigError(f"a storage option is added with a +: +{m.group(1)}=VALUE") from e
         raise ConfigError(_unknown_key(m.group(1), [o for o in overrides if not o.startswith(m.group(1) + "=")])) from e
     except OverrideParseException as e:
+        if any(a.startswith("dataset.filter=") and not a[15:].startswith(("'", '"')) for a in args):
+            raise ConfigError(
+                "quote dataset.filter's condition for the command line, e.g. "
+                '"dataset.filter=\\"Country = \'United Kingdom\'\\""  (the outer quotes are the shell\'s)'
+            ) from e
         raise ConfigError(f"cannot parse the command line: {str(e).strip().splitlines()[0]}; write key=value") from e
 
 

@@ -10,7 +10,12 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = Parser(prog="rfmlab-score", description=main.__doc__)
     ap.add_argument("--model", required=True, help="e.g. models:/rfm-segmenter@champion or runs:/ID/model")
-    ap.add_argument("--input", required=True, help="CSV or parquet: customers (customer_id, recency, ...) or a log")
+    ap.add_argument(
+        "--input",
+        required=True,
+        help="customers (customer_id, recency, ...) or a log: a CSV or parquet "
+        "file, a folder or glob of parts, an s3:// gs:// az:// URL",
+    )
     ap.add_argument(
         "--output",
         required=True,

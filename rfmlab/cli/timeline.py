@@ -18,7 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", help="e.g. models:/rfm-segmenter@champion: its RFM settings and segments")
     which.add_argument("--scheme", help="a rule scheme of conf/segments/ (rfm11, quartile...) instead of a model")
-    ap.add_argument("--input", required=True, help="the transaction log (CSV, .csv.gz, parquet, xlsx)")
+    ap.add_argument(
+        "--input",
+        required=True,
+        help="the transaction log (CSV, .csv.gz, parquet, xlsx; a folder or glob of parts; an s3:// gs:// az:// URL)",
+    )
     ap.add_argument("--dataset", default=None, help="its layout and cleaning (default: the model's; with --scheme: "
                                                     "required unless the log is in the ecommerce layout)")  # fmt: skip
     ap.add_argument("--every", default="month", choices=["week", "month", "quarter"], help="snapshot spacing")

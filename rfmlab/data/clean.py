@@ -53,9 +53,14 @@ class CleaningReport:
     customers_out: int = 0
     returns_kept: int = 0
     replaced_lines: int = 0  # lines with bytes the encoding could not decode (kept; shown as U+FFFD)
+    filter: str | None = None  # dataset.filter: rows_in counts the rows it kept (the source's other rows are not read)
+    source: str | None = None  # "customer table": no transactions, so no cleaning (``note`` says what is missing)
+    note: str | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The report as logged (``data/cleaning_report.json``); ``filter``, ``source`` and ``note`` when set."""
+        out = asdict(self)
+        return {k: v for k, v in out.items() if v is not None or k not in ("filter", "source", "note")}
 
 
 def _policy(policy: dict | None) -> dict:

@@ -1,18 +1,20 @@
 """Reading a transaction source: the embedded generator (in cached parquet blocks when large), a local file
-(CSV, gzip CSV, parquet: scanned lazily; Excel: read whole), or a download; its first rows and digest."""
+(CSV, gzip CSV, parquet: scanned lazily; Excel: read whole), a folder or glob of parts, an object-store URL, or a
+download; ``dataset.filter`` applied to it; its first rows and digest."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from rfmlab.data import files, synthetic
+from rfmlab.data import files, locations, parts, synthetic
 from rfmlab.data.spec import DatasetSpec
-from rfmlab.errors import DataError
+from rfmlab.errors import ConfigError, DataError
 
 
 def is_synthetic(spec: DatasetSpec) -> bool:
@@ -22,6 +24,8 @@ def is_synthetic(spec: DatasetSpec) -> bool:
 def source_path(spec: DatasetSpec) -> Path:
     """The file to read: ``dataset.path``, or the downloaded (cached) file when download is enabled."""
     if spec.path not in (None, ""):
+        if locations.scheme(str(spec.path)):  # a Path would drop a slash of s3://...
+            raise DataError(f"dataset.path {locations.shown(str(spec.path))} is a URL, not a file")
         return Path(spec.path).expanduser()
     dl = spec.download or {}
     if dl.get("enabled"):
@@ -92,9 +96,10 @@ def fetch(url: str, *, sha256: str | None, cache_dir: str, member: str | None = 
 
 @dataclass(kw_only=True)
 class Source:
-    """A transaction source ready to query: ``lf`` scans it lazily, ``head`` holds its first rows (for date
-    detection and the dataset preview), ``digest`` is the file's sha256 (the generated CSV text's for
-    synthetic data)."""
+    """A transaction source ready to query: ``lf`` scans it lazily (``dataset.filter`` applied), ``head`` holds
+    its first rows (for date detection and the dataset preview), ``digest`` is the file's sha256 (the generated CSV
+    text's for synthetic data; see ``locations`` for parts and object stores; ``not computed`` with
+    ``digest_note`` saying why)."""
 
     lf: pl.LazyFrame
     head: pl.DataFrame
@@ -104,6 +109,16 @@ class Source:
     stamp: files.Stamp | None = None  # the file's size, modification time and inode when it was opened
     csv: Path | None = None  # the CSV text polars reads (a UTF-8 copy of ``path`` in another encoding)
     separator: str = ","
+    shown: str = ""  # the source as errors name it: dataset.path as given (a URL exactly, less any secret)
+    parts: tuple[tuple[Path, files.Stamp], ...] = ()  # each local part and its stamp (a folder or a glob)
+    csv_parts: tuple[tuple[Path, Path], ...] = ()  # the CSV text polars reads for each part, and the part
+    fields: int | None = None  # the columns of each CSV part (partition columns apart); None: all of lf's
+    digest_note: str | None = None  # why the digest is not computed
+    options: dict | None = None  # the storage options: their secrets never reach a message
+
+    @property
+    def name(self) -> str:
+        return self.shown or str(self.path)
 
 
 def _path(spec: DatasetSpec) -> tuple[Path, files.Stamp]:
@@ -126,30 +141,6 @@ def _is_excel(path: Path) -> bool:
     return path.name.lower().endswith((".xlsx", ".xls", ".xlsb", ".ods"))
 
 
-def _utf8(path: Path, encoding: str) -> Path:
-    """A UTF-8 copy of a (maybe gzipped) file in another encoding, transcoded in 1 MB blocks into the temp
-    directory (removed when the process ends): polars reads UTF-8 only, and in bounded memory from a file."""
-    import atexit
-    import gzip
-    import io
-    import os
-    import tempfile
-
-    with open(path, "rb") as f:
-        gz = f.read(2) == b"\x1f\x8b"
-    fd, out = tempfile.mkstemp(prefix="rfmlab-utf8-", suffix=".csv")
-    atexit.register(lambda: Path(out).unlink(missing_ok=True))
-    opener = gzip.open if gz else open
-    with (
-        opener(path, "rb") as raw,
-        io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as src,
-        os.fdopen(fd, "w", encoding="utf-8", newline="") as dst,
-    ):
-        for block in iter(lambda: src.read(1 << 20), ""):
-            dst.write(block)
-    return Path(out)
-
-
 def _scan_file(spec: DatasetSpec, path: Path) -> tuple[pl.LazyFrame, Path | None]:
     """The file as a lazy frame, and the CSV text polars reads (None for parquet and Excel)."""
     name = path.name.lower()
@@ -158,10 +149,9 @@ def _scan_file(spec: DatasetSpec, path: Path) -> tuple[pl.LazyFrame, Path | None
     if _is_excel(path):
         sheet = files.sheet_to_read(path, sheet=spec.sheet)
         return pl.read_excel(path, sheet_name=sheet, infer_schema_length=None).lazy(), None
-    if spec.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy"):
-        path = _utf8(path, spec.encoding)
-    lf = pl.scan_csv(path, separator=spec.separator, infer_schema=False, encoding="utf8-lossy", quote_char='"')
-    return lf, path
+    if not parts.is_utf8(spec):
+        path = parts.utf8(path, spec.encoding)
+    return parts.scan_csv(spec, path), path
 
 
 def cache_root() -> Path:
@@ -193,6 +183,64 @@ def _synthetic_parts(kind: str, params: dict) -> tuple[list[Path], str]:
     return sorted(target.glob("part-*.parquet")), (target / "digest.txt").read_text().strip()
 
 
+def _opened(spec: DatasetSpec) -> tuple[Source, object]:
+    """The source ``dataset.path`` (or the download) names, opened as a lazy frame, and a function that gives its
+    digest and why it is not computed (a full pass over a local file or its parts; a listing of an object store)."""
+    src = Source(lf=pl.LazyFrame(), head=pl.DataFrame(), digest="", separator=spec.separator)
+    src.options = spec.storage_options
+    given = "" if spec.path in (None, "") else str(spec.path)
+    if locations.is_remote(given):
+        src.shown = locations.shown(given)
+        src.lf = _reading(src, lambda: parts.scan_remote(spec))
+        return src, lambda: locations.remote_digest(given, spec.storage_options)
+    found = locations.parts(given) if given else None
+    if found is not None:
+        src.shown = given
+        src.parts = tuple((f, files.Stamp.of(f.stat())) for f in found.files)
+        src.lf, texts, src.fields = _reading(src, lambda: parts.scan_parts(spec, found))
+        src.csv_parts, src.text = tuple(texts), found.fmt == "csv"
+        return src, lambda: (locations.digest(found), None)
+    src.path, src.stamp = _path(spec)
+    src.lf, src.csv = _reading(src, lambda: _scan_file(spec, src.path))
+    src.text = src.csv is not None
+    return src, lambda: (_sha256(src.path), None)
+
+
+def _reading(src: Source, make):
+    """``make()``, its errors as one-line DataErrors naming ``src``."""
+    try:
+        return make()
+    except (pl.exceptions.PolarsError, OSError, ValueError, LookupError, EOFError) as e:
+        raise (pass_error(src, e) or read_error(src.name, e, options=src.options)) from e
+    except Exception as e:  # an object store's credential provider (google.auth, azure.identity...) has its own
+        if not locations.is_remote(src.name):
+            raise
+        raise read_error(src.name, e, options=src.options) from e
+
+
+def _filtered(src: Source, spec: DatasetSpec, *, head_rows: int) -> pl.DataFrame:
+    """``dataset.filter`` applied to ``src.lf``; the first rows it keeps. A filter that names a column the source
+    lacks, or that polars cannot apply to its columns, is a one-line ConfigError."""
+    expr = pl.sql_expr(str(spec.filter))
+    bad = f"dataset.filter={spec.filter!r} cannot be applied to {src.name}"
+    try:
+        src.lf.filter(expr).collect_schema()
+    except pl.exceptions.ColumnNotFoundError as e:
+        columns = src.lf.collect_schema().names()
+        raise ConfigError(f"{bad}: it names a column the data lacks (columns: {columns})") from e
+    except pl.exceptions.PolarsError as e:
+        raise ConfigError(f"{bad}: {_first(e)}") from e
+    src.lf = src.lf.filter(expr)
+    try:
+        head = src.lf.head(head_rows).collect()
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, pl.exceptions.SchemaError) as e:
+        hint = " (CSV columns are text: quote the value, or CAST(column AS INT))" if src.text else ""
+        raise ConfigError(f"{bad}: {_first(e)}{hint}") from e
+    if head.height == 0:
+        raise DataError(f"dataset.filter={spec.filter!r} keeps no row of {src.name}; check the condition")
+    return head
+
+
 def scan(spec: DatasetSpec, *, head_rows: int = 2000, with_digest: bool = True) -> Source:
     """The source as a lazy frame (CSV, gzip CSV and parquet are never read whole; Excel is), its first
     rows and (``with_digest``: a full pass over the file) its digest. Errors reading it are one-line
@@ -200,70 +248,93 @@ def scan(spec: DatasetSpec, *, head_rows: int = 2000, with_digest: bool = True) 
     blocks and scanned like a file."""
     if is_synthetic(spec):
         if int(spec.synthetic.get("n_customers", 0)) > synthetic.BLOCK:
-            parts, digest = _synthetic_parts(spec.kind, dict(spec.synthetic))
-            lf = pl.scan_parquet(parts)
+            blocks, digest = _synthetic_parts(spec.kind, dict(spec.synthetic))
+            lf = pl.scan_parquet(blocks)
             return Source(lf=lf, head=lf.head(head_rows).collect(), digest=digest)
         raw = synthetic.generate(spec.kind, **spec.synthetic)
         digest = hashlib.sha256(raw.write_csv().encode()).hexdigest() if with_digest else ""
         return Source(lf=raw.lazy(), head=raw.head(head_rows), digest=digest)
-    path, stamp = _path(spec)
-    src = Source(lf=pl.LazyFrame(), head=pl.DataFrame(), digest="", path=path, stamp=stamp, separator=spec.separator)
-    try:
-        src.lf, src.csv = _scan_file(spec, path)
-        src.head = src.lf.head(head_rows).collect()
-    except (pl.exceptions.PolarsError, OSError, ValueError, LookupError, EOFError) as e:
-        raise (pass_error(src, e) or read_error(path, e)) from e
+    src, digest = _opened(spec)
+    src.head = _reading(src, lambda: src.lf.head(head_rows).collect())
     if src.head.height == 0:
-        raise DataError(f"dataset file has no rows: {path}")
-    _refuse_repeated_names(src.head.columns, path)
-    src.text = src.csv is not None
-    src.digest = _sha256(path) if with_digest else ""
+        raise DataError(f"dataset file has no rows: {src.name}")
+    _refuse_repeated_names(src.head.columns, src.name)
+    if spec.filter not in (None, ""):
+        src.head = _filtered(src, spec, head_rows=head_rows)
+    if with_digest:
+        src.digest, src.digest_note = digest()
     return src
 
 
+def _changed(src: Source) -> DataError | None:
+    """The error for a local file or part that changed since it was opened, None when none did."""
+    stamps = ((src.path, src.stamp),) if src.stamp else src.parts
+    return next((err for path, st in stamps if (err := files.changed_error(path, since=st))), None)
+
+
 def ensure_unchanged(src: Source) -> None:
-    """Refuse a source file that changed since it was opened (its digest and the rows read may differ)."""
-    err = files.changed_error(src.path, since=src.stamp) if src.stamp else None
+    """Refuse a source file (or part) that changed since it was opened (its digest and the rows read may differ)."""
+    err = _changed(src)
     if err:
         raise err
 
 
 def refuse_ragged(src: Source) -> None:
-    """Refuse a CSV source with a line that has another number of fields than its header (one pass over it; the
-    caller runs it only when some line's last column is empty, as a short line's is)."""
-    if src.csv is None:
-        return
-    err = files.ragged_error(src.csv, separator=src.separator, fields=len(src.lf.collect_schema()), shown=src.path)
-    if err:
-        raise err
+    """Refuse a CSV source with a line that has another number of fields than its header (one pass over it, or over
+    each part; the caller runs it only when some line's last column is empty, as a short line's is)."""
+    texts = ((src.csv, src.path),) if src.csv is not None else src.csv_parts
+    fields = src.fields or len(src.lf.collect_schema())
+    for read, shown in texts:
+        err = files.ragged_error(read, separator=src.separator, fields=fields, shown=shown)
+        if err:
+            raise err
 
 
 def pass_error(src: Source, e: BaseException) -> DataError | None:
     """The DataError for ``e``, raised by a pass over ``src``: the file changed under it, a line with more fields
     than the header, or a read error; None for an error that is not the file's."""
-    if src.stamp and (err := files.changed_error(src.path, since=src.stamp)):
+    if err := _changed(src):
         return err
-    if src.csv is not None and "more fields" in str(e):
+    if (src.csv is not None or src.csv_parts) and "more fields" in str(e):
         with contextlib.suppress(pl.exceptions.PolarsError, OSError):
             refuse_ragged(src)
     if isinstance(e, pl.exceptions.ComputeError | OSError | EOFError):
-        return read_error(src.path, e)
+        return read_error(src.name, e, options=src.options)
     return None
 
 
+def _first(e: BaseException, *, limit: int = 300) -> str:
+    """The first line of an error's message (cut at ``limit`` characters), or its type's name."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return first if len(first) <= limit else first[:limit] + "..."
+
+
+CREDENTIALS = {  # where each object store's credentials are looked for, besides dataset.storage_options
+    **dict.fromkeys(("s3", "s3a"), "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL"),
+    **dict.fromkeys(("gs", "gcs"), "GOOGLE_APPLICATION_CREDENTIALS"),
+    **dict.fromkeys(("az", "abfs", "abfss", "adl", "azure"), "AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY"),
+}
 CORRUPT = ("gzip", "deflate", "unexpected end of file", "compressed", "decompress", "crc")
 
 
-def read_error(path: Path | None, e: BaseException) -> DataError:
-    """A one-line DataError for a failure reading ``path``, naming the likely cause."""
-    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+def read_error(path: Path | str | None, e: BaseException, *, options: dict | None = None) -> DataError:
+    """A one-line DataError for a failure reading ``path``, naming the likely cause (never a secret of the
+    storage ``options``)."""
+    first = locations.scrub(_first(e), options)
+    if locations.is_remote(str(path)):
+        if isinstance(e, FileNotFoundError) or re.search(r"\b404\b|NoSuchKey|Object at location .* not found", first):
+            return DataError(f"dataset.path {path} not found in the object store ({first})")
+        env = CREDENTIALS.get(locations.scheme(str(path)) or "", "the store's environment variables")
+        return DataError(
+            f"cannot read {path}: {first}; check the URL and the credentials ({env}, or dataset.storage_options)"
+        )
     if any(word in first.lower() for word in CORRUPT) or isinstance(e, EOFError):
         return DataError(f"cannot read {path}: the compressed file is corrupt or truncated ({first}); "
                          "download or compress it again")  # fmt: skip
     return DataError(f"cannot read {path}: {first}; check dataset.separator / dataset.encoding")
 
 
-def _refuse_repeated_names(columns: list[str], path: Path) -> None:
+def _refuse_repeated_names(columns: list[str], path: Path | str) -> None:
     """polars renames a header's second ``x`` to ``x_duplicated_0``: a column silently ignored. Refuse it."""
     import re
 
@@ -282,5 +353,4 @@ def read(spec: DatasetSpec) -> pl.DataFrame:
     try:
         return src.lf.collect()
     except (pl.exceptions.PolarsError, OSError, ValueError) as e:
-        path = source_path(spec)
-        raise DataError(f"cannot read {path}: {str(e).strip().splitlines()[0]}; check dataset.separator") from e
+        raise DataError(f"cannot read {src.name}: {_first(e)}; check dataset.separator") from e

@@ -7,7 +7,7 @@ import contextlib
 import platform
 
 from rfmlab import cluster, pipeline
-from rfmlab.data import dates
+from rfmlab.data import dates, locations
 from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console
@@ -54,10 +54,18 @@ def params(s: Settings) -> dict:
     seg = s.raw.get("segments") or {}
     cfg = {
         **s.raw,
+        "dataset": locations.redact_section(s.raw.get("dataset") or {}),
         "segments": {"schemes": sorted(k for k, v in seg.items() if isinstance(v, dict)), "naming": seg.get("naming")},
     }
     flat = tracking.flatten(cfg)
     return {k: v for k, v in flat.items() if not k.startswith(VOLATILE)}
+
+
+def config_text(s: Settings, config_yaml: str) -> str:
+    """The resolved config as logged (``config/config.yaml``): no secret storage option, no password in the path."""
+    path = str(s.dataset.path or "")
+    text = config_yaml.replace(path, locations.shown(path)) if locations.scheme(path) else config_yaml
+    return locations.scrub(text, s.dataset.storage_options)
 
 
 def _source(s: Settings) -> str:
@@ -65,7 +73,7 @@ def _source(s: Settings) -> str:
     if s.data is not None:
         return "in-memory frame (rfmlab.run(data=...))"
     if dataset.path:
-        return str(dataset.path)
+        return locations.shown(str(dataset.path))
     if download.get("enabled"):
         return str(download.get("url"))
     return f"synthetic:{dataset.kind}"
@@ -88,6 +96,8 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
     def on_stage(name: str, out) -> None:
         if name == "load":
             say_dates(out)
+            if out.get("digest_note"):
+                console.console.print(f"  digest: {out['digest']} ({out['digest_note']})")
         if name == "clean" and out.replaced_lines:
             console.console.print(
                 f"  [yellow]{out.replaced_lines:,} line(s) had bytes that are not valid "
@@ -113,8 +123,10 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
         on_stage=on_stage,
         source=s.data,
     )
+    for note in prep.notes:
+        console.console.print(f"  [yellow]{note}[/]")
     if handle is not None:
-        handle.log_params({"analysis_date": prep.analysis_date.isoformat()})
+        handle.log_params({"analysis_date": prep.as_of})
     cluster.check_customers(s.algorithm.name, {}, prep.X)  # fewer than 2: nothing to cluster or search
     return prep
 
@@ -149,7 +161,7 @@ def summary(s: Settings, *, prep: pipeline.Prepared, fit: pipeline.Fit, handle, 
     )
     rows = {
         "dataset": f"{s.dataset.name} ({prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept)",
-        "customers": f"{prep.customers.height:,} (as of {prep.analysis_date})",
+        "customers": f"{prep.customers.height:,} (as of {prep.as_of})",
         "features": f"{s.features.name}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
         "algorithm": f"{fit.algorithm} {fit.params}",
         **_segment_row(fit),

@@ -188,9 +188,9 @@ def _setup(s: Settings, handle, *, opened, config_yaml: str):
         study.set_user_attr(studies.PARENT_ATTR, handle.run_id)
     fixed = {"algorithm.fixed_params": str(s.algorithm.params)}
     handle.log_params({**_params_with_effective(s), **fixed}, only_new=True)
-    handle.log_text(config_yaml, catalog.CONFIG)
+    handle.log_text(context.config_text(s, config_yaml), catalog.CONFIG)
     if prep is not None:
-        handle.log_params({"data.digest": prep.digest, "analysis_date": prep.analysis_date.isoformat()}, only_new=True)
+        handle.log_params({"data.digest": prep.digest, "analysis_date": prep.as_of}, only_new=True)
     else:
         prep = context.prepare(s, handle=handle)
         space = context.search_space(s, prep=prep)  # once: DBSCAN's eps range costs a k-NN pass

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from rfmlab.cluster import AlgorithmSpec
+from rfmlab.data import locations
 from rfmlab.data.source import Source
 from rfmlab.data.spec import DatasetSpec
 from rfmlab.errors import ConfigError, options
@@ -44,7 +45,7 @@ class PlotsSpec:
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     dataset: DatasetSpec
-    dataset_section: dict  # the raw ``dataset`` section: a logged model keeps it to read new logs alike
+    dataset_section: dict  # the ``dataset`` section (no secret): a logged model keeps it to read new logs alike
     features: FeatureSpec
     algorithm: AlgorithmSpec
     evaluation: EvaluationSpec
@@ -74,7 +75,7 @@ class Settings:
         body = scheme_config(naming, option="segments.naming") if naming and naming not in segments else None
         return cls(
             dataset=DatasetSpec.from_dict(cfg["dataset"]),
-            dataset_section=dict(cfg["dataset"]),
+            dataset_section=locations.redact_section(dict(cfg["dataset"])),
             features=FeatureSpec.from_dict(cfg["features"]),
             algorithm=AlgorithmSpec.from_dict(cfg["algorithm"], pins=study.get("params")),
             evaluation=EvaluationSpec.from_dict(cfg.get("evaluation")),

@@ -17,7 +17,7 @@ def run(s: Settings, *, config_yaml: str) -> dict:
     context.banner(s, uri=uri)
     with tracking.start_run(uri, experiment=s.experiment, run_name=context.run_name(s), tags=context.tags(s)) as handle:
         handle.log_params({**context.params(s), "algorithm.effective_params": str(params)})
-        handle.log_text(config_yaml, catalog.CONFIG)
+        handle.log_text(context.config_text(s, config_yaml), catalog.CONFIG)
         prep = context.prepare(s, handle=handle)
         fit = pipeline.fit(
             prep, algorithm=algo, params=params, seed=seed, stage=console.stage, max_exact=s.algorithm.max_exact

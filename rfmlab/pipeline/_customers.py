@@ -11,7 +11,7 @@ import polars as pl
 
 from rfmlab import features
 from rfmlab.data import clean as clean_mod
-from rfmlab.data import load
+from rfmlab.data import load, tables
 
 
 def no_stage(name: str):
@@ -77,7 +77,7 @@ def clean_log(
         tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
         zone = load.zone_note(spec, src.lf.collect_schema()[spec.columns.resolve(src.head.columns).date])
         fmt = {"date_format": spec.date_format, "detected": detected, "zone": zone}
-        on_stage("load", {"head": src.head, "digest": src.digest, **fmt})
+        on_stage("load", {"head": src.head, "digest": src.digest, "digest_note": src.digest_note, **fmt})
     with stage("clean"), reading(src):
         has_price = spec.columns.amount is None
         kept, repeats, report, bad, tail = clean_mod.scan(
@@ -86,6 +86,7 @@ def clean_log(
         if tail:  # some line's last column is empty: is it short of fields?
             load.refuse_ragged(src)
         load.check(src.lf, head=src.head, bad_rows=bad, spec=spec)
+    report.filter = spec.filter or None
     return CleanLog(src=src, spec=spec, kept=kept, repeats=repeats, report=report)
 
 
@@ -97,9 +98,12 @@ def customer_table(
     source: load.Source | None = None,
     analysis_date=None,
 ) -> tuple[pl.DataFrame, date, clean_mod.CleaningReport, str]:
-    """load -> clean -> RFM (``clean_log``, then the kept lines aggregated per customer in one streaming pass).
-    Returns (customers, analysis date, cleaning report, source digest)."""
+    """load -> clean -> RFM (``clean_log``, then the kept lines aggregated per customer in one streaming pass), or
+    for a customer table (``dataset.kind: customers``) load -> check (``table_of``). Returns (customers, analysis
+    date, cleaning report, source digest)."""
     as_of = features.parse_date(analysis_date or spec.analysis_date)
+    if spec.is_table:
+        return table_of(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
     log = clean_log(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
     report = log.report
     with stage("features"), reading(log.src):
@@ -118,3 +122,25 @@ def customer_table(
         customers, as_of = features.table(agg, as_of=as_of)
         on_stage("features", customers)
     return customers, as_of, report, log.src.digest
+
+
+def table_of(
+    spec: load.DatasetSpec,
+    *,
+    stage: Callable = no_stage,
+    on_stage: Callable[[str, object], None] = lambda name, out: None,
+    source: load.Source | None = None,
+    as_of: date | None = None,
+) -> tuple[pl.DataFrame, date | None, clean_mod.CleaningReport, str]:
+    """A customer table read and checked (``data.tables``) as ``customer_table`` returns a log's: its analysis date
+    is None when recency is given in days and ``dataset.analysis_date`` is not; its report says nothing was
+    cleaned (``source: customer table``)."""
+    with stage("load"):
+        src = source or load.scan(spec)
+        on_stage("load", {"head": src.head, "digest": src.digest, "digest_note": src.digest_note})
+    with stage("features"), reading(src):
+        customers, as_of = tables.customers(src, spec=spec, as_of=as_of)
+        report = tables.report(customers, spec=spec)
+        on_stage("clean", report)
+        on_stage("features", customers)
+    return customers, as_of, report, src.digest

@@ -13,6 +13,7 @@ from rfmlab import evaluate
 from rfmlab import segments as seg
 from rfmlab.data import clean as clean_mod
 from rfmlab.data import load
+from rfmlab.errors import DataError
 from rfmlab.evaluate import EvaluationSpec
 from rfmlab.features import FeatureSpec, transforms
 from rfmlab.pipeline._customers import customer_table, no_stage
@@ -36,6 +37,12 @@ class Prepared:
     naming: str | None = None  # the scheme that names clusters
     namer: object | None = None  # that scheme (segments.Scheme), selected or given for naming only
     stability: evaluate.StabilitySpec = field(default_factory=evaluate.StabilitySpec)
+    notes: list[str] = field(default_factory=list)  # what the run could not do with this data (said, not hidden)
+
+    @property
+    def as_of(self) -> str:
+        """The analysis date as shown and logged; a customer table with recency in days may not say it."""
+        return self.analysis_date.isoformat() if self.analysis_date else "unknown: recency given in days"
 
 
 def prepare(
@@ -82,13 +89,20 @@ def prepare_table(
     segments = segments or SegmentsSpec()
     evaluation = evaluation or EvaluationSpec()
     columns, steps = list(features.columns), list(features.transform)
+    missing = [c for c in columns if c not in customers.columns]
+    if missing:
+        raise DataError(
+            f"features.columns asks for {missing}, which the customer table does not have; map them "
+            f"(dataset.columns.{missing[0]}=COLUMN) or choose features without them (features.columns)"
+        )
     blank = (load.DatasetSpec(name="customer_table"), clean_mod.CleaningReport(rows_in=customers.height), "")
     spec, report, digest = origin or blank
+    schemes, notes = _schemes_for(segments, customers)
     rules = None
-    if segments.schemes:
+    if schemes:
         with stage("segments"):
             rules = customers.select("customer_id")
-            for scheme in segments.schemes.values():
+            for scheme in schemes.values():
                 rules = rules.join(seg.apply(scheme, customers), on="customer_id", how="left")
     with stage("transform"):
         pipe, X = transforms.fit_transform(steps, X=customers.select(columns).cast(pl.Float64).to_numpy())
@@ -103,9 +117,29 @@ def prepare_table(
         transform=pipe,
         X=X,
         evaluator=evaluate.Evaluator(X, sample_size=evaluation.sample_size, seed=seed),
-        schemes=segments.schemes,
+        schemes=schemes,
         rule_segments=rules,
         naming=segments.naming,
         namer=segments.namer,
         stability=evaluation.stability,
+        notes=notes,
     )
+
+
+def _schemes_for(segments: SegmentsSpec, customers: pl.DataFrame) -> tuple[dict, list[str]]:
+    """The rule schemes the customer table has the columns for, and a note for each one left out (a customer table
+    without return_rate cannot apply value_risk); the naming scheme must have its columns."""
+    kept, notes = {}, []
+    for name, scheme in segments.schemes.items():
+        lacks = [c for c in scheme.columns() if c not in customers.columns]
+        if lacks:
+            notes.append(f"rule scheme {name} left out: it needs {', '.join(lacks)}, which the customer table lacks")
+        else:
+            kept[name] = scheme
+    lacks = [c for c in (segments.namer.columns() if segments.namer else []) if c not in customers.columns]
+    if lacks:
+        raise DataError(
+            f"segments.naming={segments.naming} needs {', '.join(lacks)}, which the customer table does not have; "
+            "name the clusters with another scheme (segments.naming=rfm11) or map the column"
+        )
+    return kept, notes

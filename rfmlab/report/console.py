@@ -96,8 +96,13 @@ def sweep_table(sweep_id: str, *, runs: list) -> None:
 
 
 def cleaning_report(report) -> None:
-    """Rows in, dropped per reason, rows and customers out: nothing is dropped silently."""
-    parts = [f"{report.rows_in:,} rows in"]
+    """Rows in, dropped per reason, rows and customers out: nothing is dropped silently. A customer table's report
+    says what it cannot (no cleaning, no return rate without a column)."""
+    if report.source:
+        line = f"    [dim]{report.customers_out:,} customers read as they are[/] ({report.note})"
+        console.print(line, soft_wrap=True)
+        return
+    parts = [f"{report.rows_in:,} rows in" + (f" (where {report.filter}: dataset.filter)" if report.filter else "")]
     parts += [f"-{n:,} {reason.replace('_', ' ')}" for reason, n in report.dropped.items() if n]
     parts.append(f"= {report.rows_out:,} rows, {report.customers_out:,} customers")
     if report.returns_kept:

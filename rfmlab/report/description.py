@@ -54,8 +54,9 @@ def markdown(
         title,
         "",
         f"**Data** {dataset}: {prep.report.rows_in:,} rows in, {prep.report.rows_out:,} kept; "
-        f"**{prep.customers.height:,} customers** as of {prep.analysis_date}",
+        f"**{prep.customers.height:,} customers** as of {prep.as_of}",
         "",
+        *(f"Note: {n}\n" for n in [prep.report.note, *prep.notes] if n),
         f"**Features** {features}: {' → '.join(prep.transform_steps)} on {', '.join(prep.columns)}",
         "",
         f"**Model** {fit.algorithm} ({_params(fit.params)}), {how}",

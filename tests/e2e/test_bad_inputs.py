@@ -69,7 +69,7 @@ MAIN = [  # (case, file or None, extra overrides, key words of the message)
     ("day/month ambiguous", "ambiguous_dates", [], ["fit both", "dataset.date_format"]),
     ("undecodable ids", "latin_ids", [], ["not valid utf8", "dataset.encoding", "latin1"]),
     ("corrupt gzip", "corrupt_gzip", [], ["corrupt or truncated"]),
-    ("path is a directory", "directory", [], ["is a directory"]),
+    ("path is an empty folder", "directory", [], ["is a folder with no parquet or CSV part"]),
     ("empty file", "empty", [], ["empty"]),
     ("header only", "header_only", [], ["no rows"]),
     ("non-numeric amount", "non_numeric", [], ["non-numeric values such as 'abc'", "line 51"]),

@@ -33,6 +33,7 @@ def test_groups_have_the_documented_options():
         "online_retail_ii",
         "ecommerce_us",
         "transactions",
+        "customers",
     }
     assert set(GROUPS["segments"]) == {"mean_split_8", "quartile", "rfm11", "four_tier", "value_risk"}
     assert GROUPS["features"] == ["log", "log_minmax", "log_standard", "minmax", "standard"]
@@ -79,3 +80,20 @@ def test_stock_market_seed_study_pins_the_seed_parameters():
     assert jobs.Settings.from_config(cfg).algorithm.params["n_clusters"] == 5
     cfg = compose_cfg(["+experiment=stock_market_seed", "algorithm=dbscan"])
     assert jobs.Settings.from_config(cfg).algorithm.params == {"eps": 0.2, "min_samples": 5}
+
+
+def test_a_filter_and_storage_options_on_the_command_line():
+    """A filter with spaces needs Hydra's quotes, a storage option a +: both said in one line; quoted and added,
+    they reach the dataset spec (values as text)."""
+    from rfmlab.cli import overrides
+    from rfmlab.errors import ConfigError
+    from rfmlab.jobs import Settings
+
+    with pytest.raises(ConfigError, match="quote dataset.filter's condition"):
+        overrides.check(["dataset.filter=Country = 'France'"])
+    with pytest.raises(ConfigError, match=r"added with a \+: \+dataset.storage_options.aws_region=VALUE"):
+        overrides.check(["dataset.storage_options.aws_region=eu-west-1"])
+    ok = ["dataset.filter=\"Country = 'France'\"", "+dataset.storage_options.aws_allow_http=true"]
+    overrides.check(ok)
+    spec = Settings.from_config(compose_cfg(ok)).dataset
+    assert spec.filter == "Country = 'France'" and spec.storage_options == {"aws_allow_http": "true"}

@@ -142,7 +142,7 @@ def test_pipes_and_devices_are_named_not_called_empty(tmp_path):
     assert str(e.value) == f"dataset.path {fifo} is a pipe (FIFO), not a regular file; save it to a file first"
     with pytest.raises(DataError, match="/dev/null is a character device, not a regular file"):
         load.scan(spec("/dev/null"))
-    with pytest.raises(DataError, match="is a directory"):
+    with pytest.raises(DataError, match="is a folder with no parquet or CSV part in it"):  # a folder of parts is read
         load.scan(spec(tmp_path))
 
 
