@@ -26,7 +26,9 @@ def shared_data_dir() -> Path | None:
 
 
 def _env() -> dict:
-    return {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    # MLflow's set_tracking_uri / set_registry_uri also set these variables: a test that promoted in-process must
+    # not point a later command's registry at its own store
+    return {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
 
 
 def run_cli(*args: str, cwd: Path, env_extra: dict | None = None, timeout: int = 300, module="rfmlab.cli",

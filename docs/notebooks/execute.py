@@ -6,6 +6,7 @@ Each notebook runs in a fresh kernel with ``cwd`` as its working folder (its MLf
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -20,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 def execute(path: Path, *, cwd: Path, timeout: int = 300) -> nbformat.NotebookNode:
     """The notebook executed top to bottom (an error in any cell raises ``CellExecutionError``)."""
     book = nbformat.read(path, as_version=4)
+    os.environ.pop("MPLBACKEND", None)  # a command's Agg (inherited by the kernel) would hide the notebook's own plots
     NotebookClient(book, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
     return book
 

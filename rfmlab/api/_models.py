@@ -110,7 +110,11 @@ def score(
     src = _input(data, dataset=layout)
     if segmenter.looks_like_customer_table(src.head):
         segmenter.check_customer_table(src.head, source=f"--input {data}" if not frames.is_frame(data) else "data")
-    out = segmenter.score(src, as_of=as_of, dataset=layout, progress=progress)
+    try:
+        out = segmenter.score(src, as_of=as_of, dataset=layout, progress=progress)
+    except RfmlabError as e:
+        e.layout = layout.get("name")  # the layout that read the log: the command names it in its own terms
+        raise
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.suffix == ".parquet":

@@ -6,12 +6,15 @@
 - ``command``: what the commands share (one-line errors with exit code 2); ``api``: ``rfmlab.run`` (Compose API).
 """
 
-import os
-
 from rfmlab.resources import CONF_DIR
 
-# the commands draw off-screen (Agg); a notebook or a script keeps the backend its user chose (rfmlab's own figures
-# never touch pyplot's; Optuna's charts do)
-os.environ.setdefault("MPLBACKEND", "Agg")
 
-__all__ = ["CONF_DIR"]
+def headless() -> None:
+    """The commands draw off-screen (Agg), set by each command's entry point: a notebook or a script that imports
+    rfmlab keeps the backend its user chose (rfmlab's own figures never touch pyplot's; Optuna's charts do)."""
+    import os
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+__all__ = ["CONF_DIR", "headless"]

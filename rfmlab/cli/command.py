@@ -39,6 +39,9 @@ def run_command(ap, *, argv, body) -> None:
     from rfmlab.mlflow_edge import store_faults
     from rfmlab.report import console
 
+    from rfmlab.cli import headless
+
+    headless()
     ap.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)
     args = ap.parse_args(argv)
     try:
@@ -52,12 +55,14 @@ def run_command(ap, *, argv, body) -> None:
 @contextlib.contextmanager
 def in_command_terms(layout: str | None):
     """Log-reading errors name the main command's ``dataset.*`` options: say them in an argparse command's terms
-    (its ``--dataset`` layout, its ``--input``)."""
+    (its ``--dataset`` layout, its ``--input``). ``layout``: the layout's name, or None for the one the error
+    carries (``e.layout``, set where the layout was chosen: a model's own)."""
     from rfmlab.errors import RfmlabError
 
     try:
         yield
     except RfmlabError as e:
+        layout = layout or getattr(e, "layout", None) or "training data"
         cols = rf"the {layout} layout's \1 column; --dataset NAME for another layout"
         msg = re.sub(r"dataset\.columns\.(\w+)", cols, str(e))
         msg = re.sub(

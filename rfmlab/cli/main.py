@@ -84,6 +84,9 @@ def main() -> None:
 
     import hydra
 
+    from rfmlab.cli import headless
+
+    headless()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
     os.environ.setdefault("HYDRA_FULL_ERROR", "0")

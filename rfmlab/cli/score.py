@@ -40,7 +40,7 @@ def _score(args) -> None:
     from rfmlab.report import console
 
     api.check_output(args.output, source=args.input, overwrite=args.overwrite)  # before the model is loaded
-    with Progress(console=console.console, transient=True) as bar, in_command_terms(args.dataset or "training data"):
+    with Progress(console=console.console, transient=True) as bar, in_command_terms(args.dataset):
         task = bar.add_task(f"scoring {args.input} with {args.model}", total=None)
         out = api.score(
             args.model,
