@@ -32,6 +32,8 @@ COMMANDS = [
      "run-record.md#re-running-a-run"),
     ("rfmlab-timeline", "rfmlab.cli.timeline", "segments over time in one MLflow run (alias: `rfmlab-track`)",
      "../guides/over-time.md"),
+    ("rfmlab-report", "rfmlab.cli.report", "a run's report page for marketing (self-contained HTML; --pdf)",
+     "../guides/report.md"),
 ]  # fmt: skip
 
 

@@ -35,6 +35,7 @@ _EXPORTS = {
     "compare": "rfmlab.api",
     "rerun": "rfmlab.api",
     "over_time": "rfmlab.api",
+    "report_page": "rfmlab.api",
     "RfmlabError": "rfmlab.errors",
     "ConfigError": "rfmlab.errors",
     "DataError": "rfmlab.errors",

@@ -16,11 +16,20 @@ def sqlite_init_lock(uri: str):
     if not uri.startswith("sqlite:///"):
         yield
         return
+    import errno
     import fcntl
 
     db = Path(uri[len("sqlite:///") :])
     db.parent.mkdir(parents=True, exist_ok=True)
-    with open(db.with_name(db.name + ".lock"), "w") as f:
+    try:
+        f = open(db.with_name(db.name + ".lock"), "a")  # noqa: SIM115 (closed by the with below)
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        # a read-only folder: no process can create the schema there either; SQLite then names the store's fault
+        yield
+        return
+    with f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield

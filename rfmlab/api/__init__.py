@@ -9,6 +9,7 @@ from rfmlab.api._compare import compare, rerun
 from rfmlab.api._customers import customer_table, dataset_spec
 from rfmlab.api._estimator import RFMSegmenter
 from rfmlab.api._models import check_output, promote, score
+from rfmlab.api._report import report_page
 from rfmlab.api._results import RunResult, load_run
 from rfmlab.api._timeline import over_time
 
@@ -21,6 +22,7 @@ __all__ = [
     "dataset_spec",
     "load_run",
     "promote",
+    "report_page",
     "rerun",
     "score",
     "over_time",

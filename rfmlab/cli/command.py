@@ -33,14 +33,17 @@ class Parser(argparse.ArgumentParser):
 
 
 def run_command(ap, *, argv, body) -> None:
-    """Parse ``argv`` and run ``body(args)``: a user error prints one line and exits 2 (no traceback)."""
+    """Parse ``argv`` and run ``body(args)``: a user error, or a fault of the store (corrupt, read-only, full),
+    prints one line and exits 2 (no traceback)."""
     from rfmlab.errors import RfmlabError
+    from rfmlab.mlflow_edge import store_faults
     from rfmlab.report import console
 
     ap.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)
     args = ap.parse_args(argv)
     try:
-        body(args)
+        with store_faults.translated(store_faults.uri_of(args.tracking_uri)):
+            body(args)
     except RfmlabError as e:
         console.error(str(e))
         sys.exit(2)

@@ -12,7 +12,7 @@ import time
 
 from rfmlab import pipeline, search
 from rfmlab.errors import RfmlabError
-from rfmlab.jobs import artifacts, context, search_artifacts, trials
+from rfmlab.jobs import artifacts, context, report_page, search_artifacts, trials
 from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, child_runs, lookup, tracking
 from rfmlab.report import console, description, search_tables
@@ -225,6 +225,7 @@ def _refit(s: Settings, handle, *, prep, space, study, best, story: dict):
         text = description.markdown(fit, prep=prep, dataset=s.dataset.name, features=s.features.name,
                                     search={**story, "picks": picks})  # fmt: skip
         handle.set_tags({"mlflow.note.content": text})
+        report_page.log(handle, ui_url=s.tracking.ui_url)
     return params, fit, picks
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rfmlab import pipeline
-from rfmlab.jobs import artifacts, context
+from rfmlab.jobs import artifacts, context, report_page
 from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console, description
@@ -35,4 +35,5 @@ def run(s: Settings, *, config_yaml: str) -> dict:
                     )
                 }
             )
+            report_page.log(handle, ui_url=s.tracking.ui_url)
     return context.summary(s, prep=prep, fit=fit, handle=handle, title="rfmlab run")

@@ -67,6 +67,9 @@ def run(spec: timeline.TimelineSpec, *, segment, reference: dict | None, tags: d
             segmented, matrices=matrices, acts=acts, psi=psi, threshold=spec.psi_threshold, source=source
         )
         h.set_tags({"mlflow.note.content": text, "rfmlab.drift": str(bool(high.height)).lower()})
+        from rfmlab.jobs import report_page
+
+        report_page.log(h)
     link = tracking.run_url(tracking.ui_url({}, uri), h.experiment_id, h.run_id)
     return {"run_id": h.run_id, "url": link, "snapshots": snaps, "matrices": matrices, "psi": psi, "text": text}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 # every run
 CONFIG = "config/config.yaml"  # the resolved config
 CLEANING_REPORT = "data/cleaning_report.json"
+REPORT = "report.html"  # the page for the people who act on the segmentation (self-contained, offline)
 ERROR = "error.txt"  # a failed or killed run's traceback
 MODEL = "model"  # the logged pyfunc model (MLflow 3: a LoggedModel named so)
 

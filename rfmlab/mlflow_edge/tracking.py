@@ -27,7 +27,7 @@ from pathlib import Path
 
 import rfmlab
 from rfmlab.locks import sqlite_init_lock
-from rfmlab.mlflow_edge import catalog
+from rfmlab.mlflow_edge import catalog, store_faults
 
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
@@ -43,6 +43,8 @@ def mlflow_module():
 
     for name in ("alembic", "mlflow"):  # after the import: mlflow configures its logger when imported
         logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow logs a database error's traceback before raising it; rfmlab reports it (store_faults) in one line
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     return mlflow
 
 
@@ -52,8 +54,10 @@ def store_uri(uri: str | None = None, *, root: str | Path | None = None) -> str:
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
     root = Path(root or Path.cwd()).resolve()
-    (root / "mlruns").mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+    default = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+    with store_faults.translated(default):  # a read-only working folder
+        (root / "mlruns").mkdir(parents=True, exist_ok=True)
+    return default
 
 
 def _artifact_location(uri: str, name: str) -> str | None:
@@ -99,7 +103,7 @@ def init_store(uri: str) -> None:
     if uri in _READY:
         return
     check_server(uri)
-    with sqlite_init_lock(uri):
+    with store_faults.translated(uri), sqlite_init_lock(uri):
         mlflow_module().MlflowClient(uri).search_experiments(max_results=1)
     _READY.add(uri)
 
@@ -200,6 +204,12 @@ class RunHandle:
     # --- logging helpers (all go to this run, active or not) ---
     def _client(self):
         return mlflow_module().MlflowClient(self.uri)
+
+    def artifact_dir(self) -> Path | None:
+        """The run's local artifact folder (None for a remote artifact store, or a store that cannot say)."""
+        with contextlib.suppress(Exception):
+            return store_faults.local_dir(self._client().get_run(self.run_id).info.artifact_uri)
+        return None
 
     def log_params(self, params: dict, *, only_new: bool = False) -> dict[str, str]:
         """Log params; with ``only_new`` skip keys the run already has (a resumed or shared run).
@@ -310,8 +320,28 @@ def start_run(
     """A run that ends FINISHED, or FAILED (KILLED on Ctrl-C) with ``error.txt`` and an ``rfmlab.error`` tag.
 
     ``run_id`` reopens an existing run (a resumed search) instead of creating one. Nothing logged
-    before a failure is lost: artifacts are written as each stage finishes.
+    before a failure is lost: artifacts are written as each stage finishes. A store fault (``store_faults``: a
+    corrupt, read-only or full store or artifact folder) is raised as a one-line StoreError, recorded on the run as
+    far as the store still takes writes.
     """
+    mlflow = mlflow_module()
+    with store_faults.translated(uri):
+        handle = _open_run(uri, experiment=experiment, run_name=run_name, tags=tags, run_id=run_id)
+    try:
+        yield handle
+    except BaseException as e:
+        fault = store_faults.explain(e, uri=uri, artifacts=handle.artifact_dir()) if isinstance(e, Exception) else None
+        _record_failure(handle, error=e, fault=fault)
+        if fault is not None and fault is not e:
+            raise fault from e
+        raise
+    else:
+        with store_faults.translated(uri):
+            mlflow.end_run("FINISHED")
+
+
+def _open_run(uri: str, *, experiment: str, run_name: str | None, tags: dict | None, run_id: str | None) -> RunHandle:
+    """Create the run (or reopen ``run_id``) and make it MLflow's active run."""
     mlflow = mlflow_module()
     exp_id = ensure_experiment(experiment, uri)
     client = mlflow.MlflowClient(uri)
@@ -324,22 +354,22 @@ def start_run(
         client.log_batch(run_id, tags=[RunTag("rfmlab.resumed", "true")])
     else:
         run_id = client.create_run(exp_id, run_name=run_name, tags=base_tags(tags)).info.run_id
-    handle = RunHandle(run_id=run_id, experiment_id=exp_id, experiment_name=experiment, uri=uri)
     mlflow.set_tracking_uri(uri)
     mlflow.start_run(run_id=run_id)  # active, so models can be logged into it with mlflow.pyfunc.log_model
-    try:
-        yield handle
-    except BaseException as e:
-        status = "KILLED" if isinstance(e, KeyboardInterrupt) else "FAILED"
-        with contextlib.suppress(Exception):
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            handle.log_text("".join(traceback.format_exception(e)), catalog.ERROR)
-            handle.set_tags({"rfmlab.error": f"{type(e).__name__}: {first}"[:5000]})
-        with contextlib.suppress(Exception):
-            mlflow.end_run(status)
-        raise
-    else:
-        mlflow.end_run("FINISHED")
+    return RunHandle(run_id=run_id, experiment_id=exp_id, experiment_name=experiment, uri=uri)
+
+
+def _record_failure(handle: RunHandle, *, error: BaseException, fault: Exception | None) -> None:
+    """The reason first (the ``rfmlab.error`` tag, in the database), then ``error.txt`` (an artifact, which a
+    read-only or full artifact folder refuses), then the status; each as far as the store lets it."""
+    reason = fault or error
+    first = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+    with contextlib.suppress(Exception):
+        handle.set_tags({"rfmlab.error": f"{type(reason).__name__}: {first}"[:5000]})
+    with contextlib.suppress(Exception):
+        handle.log_text("".join(traceback.format_exception(error)), catalog.ERROR)
+    with contextlib.suppress(Exception):
+        mlflow_module().end_run("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
 
 
 def log_tables(handle: RunHandle, frames: dict[str, object]) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
-from rfmlab.report import pages
+from rfmlab.report import interactive
 
 RFM = ("recency", "frequency", "monetary")
 
@@ -104,7 +104,7 @@ def scatter3d_html(customers: pl.DataFrame, *, names=None, max_points: int = 500
             "zaxis": {"title": "monetary", "type": "log"},
         },
     )
-    return pages.plotly_page([(None, fig)], title="Customers in RFM space")
+    return interactive.page([(None, fig)], title="Customers in RFM space")
 
 
 def cluster_sizes(profile: pl.DataFrame, *, names=None):

@@ -142,7 +142,7 @@ def optuna_figures(
 def charts_page(charts: dict[str, object], *, title: str) -> str:
     """Optuna's plotly charts (name -> figure) on one page that needs no network: plotly.js inlined once for all
     of them (~4.8 MB) instead of once per chart; each under its name, the name of its PNG (``search/<name>.png``)."""
-    from rfmlab.report import pages
+    from rfmlab.report import interactive
 
     note = "Optuna's study charts, interactive (hover a point for its trial); each is also search/<name>.png."
-    return pages.plotly_page(list(charts.items()), title=title, note=note)
+    return interactive.page(list(charts.items()), title=title, note=note)

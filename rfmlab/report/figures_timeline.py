@@ -11,7 +11,7 @@ import matplotlib.patches
 import numpy as np
 import polars as pl
 
-from rfmlab.report import pages
+from rfmlab.report import interactive
 from rfmlab.report.figures import subplots
 
 PALETTE = matplotlib.colormaps.get_cmap("tab20")
@@ -89,7 +89,7 @@ def sankey_html(path: pl.DataFrame) -> str:
         link={"source": src, "target": dst, "value": flows["customers"].to_list()},
     ))  # fmt: skip
     fig.update_layout(title="Customers between segments, snapshot to snapshot", height=700)
-    return pages.plotly_page([(None, fig)], title="Customers between segments")
+    return interactive.page([(None, fig)], title="Customers between segments")
 
 
 def alluvial(path: pl.DataFrame):

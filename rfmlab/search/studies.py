@@ -64,6 +64,7 @@ def storage_for(url: str):
 
         path = Path(url.removeprefix("journal:")).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
+        check_journal(path)
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if url.startswith(("sqlite", "postgresql", "mysql")):
         kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
@@ -73,6 +74,32 @@ def storage_for(url: str):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=10, grace_period=30)
     return url
+
+
+def check_journal(path: Path) -> None:
+    """Refuse a journal file with a line that is not a JSON record (garbage appended, a write cut short), naming
+    the line: Optuna reads past one broken last line but raises a bare ValueError once anything follows it. Read
+    under Optuna's own lock, so a record another process is writing is never mistaken for a broken one."""
+    if not path.is_file():
+        return
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    lock = JournalFileSymlinkLock(str(path))
+    lock.acquire()
+    try:
+        with path.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                try:
+                    ok = line.endswith(b"\n") and isinstance(json.loads(line), dict)
+                except ValueError:  # JSONDecodeError, UnicodeDecodeError
+                    ok = False
+                if not ok:
+                    raise ConfigError(
+                        f"the Optuna journal {path.absolute()} is corrupt at line {number} (not JSON); restore it, "
+                        "remove the broken tail, or set search.storage to another file"
+                    )
+    finally:
+        lock.release()
 
 
 def open_study(base_name: str, *, spec: SearchSpec, space: dict, worker: int = 0, name: str | None = None):
@@ -105,7 +132,9 @@ def open_study(base_name: str, *, spec: SearchSpec, space: dict, worker: int = 0
             load_if_exists=True,
             sampler=make_sampler(spec, space=space, worker=worker),
         )
-    except ValueError as e:  # direction mismatch on an existing study
+    except ValueError as e:  # direction mismatch on an existing study, or a journal broken meanwhile
+        if is_journal(storage_url):
+            check_journal(Path(storage_url.removeprefix("journal:")).expanduser())
         raise ConfigError(f"study {name!r} exists with another direction: {e}") from e
     if name in existing:
         with warnings.catch_warnings():

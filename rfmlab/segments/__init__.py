@@ -21,9 +21,12 @@ A **scheme** (one YAML in ``conf/segments/``) turns R, F, M (and extras) into na
 
 **Cluster names** come from a naming scheme (``segments.naming``): each cluster's median R, F, M (and
 the extras a scheme reads) is placed in the population's distribution (its percentile), scored with
-the scheme's bins and assigned like a customer. Names depend only on cluster profiles, so they do not
-change when cluster ids are permuted; two clusters landing on one name are numbered by revenue
-(``At Risk``, ``At Risk 2``); noise is ``Outliers``.
+the scheme's bins and assigned like a customer (its natural name). Names depend only on cluster profiles, so they
+do not change when cluster ids are permuted, and every cluster gets a distinct name, never a number: clusters
+sharing a natural name are named together by a one-to-one assignment that maximises the share of their customers
+the scheme puts under their names (a name no cluster claims is taken only where it fits better than the natural
+one), and the clusters still sharing one get a qualifier saying what separates them (``Champions: high spend``,
+``Champions: frequent``); noise is ``Outliers``. The rule is ``_naming``'s and ``_qualify``'s module doc.
 """
 
 from rfmlab.segments._agreement import agreement

@@ -35,7 +35,8 @@ def cluster_profile(customers: pl.DataFrame, *, cluster_col: str = "cluster") ->
 
 
 def summary(customers: pl.DataFrame, *, column: str, actions: dict[str, str] | None = None) -> pl.DataFrame:
-    """Marketing summary per segment: count, share, revenue share, median R/F/M, suggested action."""
+    """Marketing summary per segment: count, share, revenue share, median R/F/M, suggested action (a qualified
+    cluster name, ``Champions: high spend``, gets its segment's: ``Champions``)."""
     actions = actions or {}
     n, total = customers.height, customers["monetary"].sum()
     out = (
@@ -50,9 +51,11 @@ def summary(customers: pl.DataFrame, *, column: str, actions: dict[str, str] | N
         .rename({column: "segment"})
     )
     out = out.with_columns(pl.col("segment").cast(pl.String))
-    return out.with_columns(
-        pl.col("segment").map_elements(lambda s: actions.get(s, ""), return_dtype=pl.String).alias("action")
-    ).select(
+
+    def action(segment: str) -> str:
+        return actions.get(segment, actions.get(segment.split(": ", 1)[0], ""))
+
+    return out.with_columns(pl.col("segment").map_elements(action, return_dtype=pl.String).alias("action")).select(
         "segment",
         "customers",
         "share",

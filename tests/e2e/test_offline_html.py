@@ -21,7 +21,7 @@ from rfmlab.mlflow_edge import catalog
 
 pytestmark = pytest.mark.slow
 PLOTLY_PAGES = {catalog.SCATTER_3D_HTML, catalog.SEARCH_CHARTS_PAGE, catalog.SANKEY}
-STATIC_PAGES = {catalog.SEGMENTS_PAGE, catalog.COMPARISON_PAGE}
+STATIC_PAGES = {catalog.SEGMENTS_PAGE, catalog.COMPARISON_PAGE, catalog.REPORT}
 SVG = '<svg class="main-svg"'  # an SVG plotly.js drew (the bundle's code holds no such markup)
 # every request but file: fails: host names do not resolve, and everything else, loopback too, goes to a closed port
 NO_NETWORK = ["--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -243,6 +244,39 @@ def test_a_terminated_search_is_marked_killed_and_resumes(tmp_path, sig, code):
     assert len(after) == 40 and {t.number for t in before} <= {t.number for t in after}
     _, (parent,), _ = runs_of(uri, "ecommerce")
     assert parent.info.status == "FINISHED"
+
+
+def test_slurm_preemption_sigterm_then_sigkill_leaves_a_resumable_study(tmp_path):
+    """SLURM pre-empts a job with SIGTERM and SIGKILL after a grace period (KillWait; 1 s here), which may land while
+    the process is still recording the stop. The study resumes to its n_trials and the trial the signals interrupted
+    is never counted COMPLETE (failed by SIGTERM, or left RUNNING by SIGKILL and failed on resume)."""
+    uri, storage = stores(tmp_path)
+    args = slow_search(uri, storage, n_trials=12)
+    proc = spawn_cli(*args)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None and len(finished(storage)[1]) < 3:
+        time.sleep(0.1)
+    assert proc.poll() is None, proc.communicate()[1]
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=1.0)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode in (143, -signal.SIGKILL), proc.stderr.read()
+    study, before = finished(storage)
+    assert 3 <= len(before) < 12, "the search finished before it could be pre-empted"
+    stopped = {t.number for t in study.get_trials(deepcopy=False) if t.state in (TrialState.RUNNING, TrialState.FAIL)}
+
+    res = run_cli(*args, "search.resume=true", cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    study, after = finished(storage, study.study_name)
+    assert len(after) == 12 and {t.number for t in before} <= {t.number for t in after}
+    states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+    assert TrialState.RUNNING not in states.values()
+    assert all(states[n] == TrialState.FAIL for n in stopped)
+    _, (parent,), _ = runs_of(uri, "ecommerce")
+    assert parent.info.status == "FINISHED" and parent.data.tags["rfmlab.resumed"] == "true"
 
 
 def test_two_local_workers_share_one_study(tmp_path):

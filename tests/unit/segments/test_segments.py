@@ -169,7 +169,7 @@ def test_cluster_names_do_not_depend_on_label_ids():
     by_customer = df["cluster"].replace_strict(names).to_list()
     by_customer_p = permuted["cluster"].replace_strict(names_p).to_list()
     assert by_customer == by_customer_p
-    assert len(set(names.values())) == 5  # duplicates are numbered
+    assert len(set(names.values())) == 5  # one distinct name per cluster (two share a natural name here)
 
 
 def test_cluster_names_follow_the_profile_and_noise_is_outliers():

@@ -7,7 +7,7 @@ import polars as pl
 from helpers import network_references, plotly_bundles
 from plotly.offline import get_plotlyjs
 
-from rfmlab.report import figures_search, figures_timeline, pages
+from rfmlab.report import figures_search, figures_timeline, interactive
 
 
 def bar(name: str) -> go.Figure:
@@ -15,7 +15,7 @@ def bar(name: str) -> go.Figure:
 
 
 def test_several_figures_share_one_inlined_plotly_js_and_fetch_nothing():
-    page = pages.plotly_page([("slice", bar("one")), ("optimization_history", bar("two"))], title="Charts <&>")
+    page = interactive.page([("slice", bar("one")), ("optimization_history", bar("two"))], title="Charts <&>")
     assert plotly_bundles(page) == 1 and page.count("plotly.js v") == 1  # the bundle's header comment, once
     assert network_references(page) == []
     assert page.count('class="plotly-graph-div"') == 2 and page.count("Plotly.newPlot") == 2
@@ -25,7 +25,7 @@ def test_several_figures_share_one_inlined_plotly_js_and_fetch_nothing():
 
 
 def test_a_page_of_one_figure_is_that_figure_without_headings():
-    page = pages.plotly_page([(None, bar("one"))], title="One")
+    page = interactive.page([(None, bar("one"))], title="One")
     assert plotly_bundles(page) == 1 and network_references(page) == []
     assert page.count('class="plotly-graph-div"') == 1 and "<h1>" not in page and "<nav>" not in page
 

@@ -19,7 +19,7 @@ def _anchor(heading: str) -> str:
     return "".join(c if c.isalnum() or c == "_" else "-" for c in heading.lower()).strip("-") or "figure"
 
 
-def plotly_page(figures, *, title: str, note: str = "", height: str = "520px") -> str:
+def page(figures, *, title: str, note: str = "", height: str = "520px") -> str:
     """A self-contained HTML page of plotly figures: ``figures`` is a list of (heading or None, figure); plotly.js
     is inlined once, before every figure; nothing is fetched (no CDN, font or stylesheet from elsewhere). With
     several headed figures the page starts with links to each (``#anchor``, in the page). ``height`` applies to
