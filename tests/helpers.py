@@ -2,6 +2,7 @@
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,3 +76,35 @@ def artifacts(client, run_id: str, path: str = "") -> list[str]:
     for f in client.list_artifacts(run_id, path):
         out += artifacts(client, run_id, f.path) if f.is_dir else [f.path]
     return out
+
+
+# what a browser would fetch from another host: a src= or href= to http(s):// or // (protocol-relative) in any tag
+# but a plain <a> link (links to the MLflow UI or the docs are fine), a CSS url(...) or @import of one
+EXTERNAL = re.compile(
+    r"<(?!a[\s>])[a-z][\w-]*\b[^>]*?\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//"
+    r"|url\(\s*[\"']?\s*(?:https?:)?//|@import\s+(?:url\()?\s*[\"']?\s*(?:https?:)?//",
+    re.IGNORECASE,
+)
+LINK = re.compile(r"<a\s[^>]*>", re.IGNORECASE)
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+
+
+def plotly_bundles(page: str) -> int:
+    """How many copies of plotly.js (the bundle plotly ships, byte for byte) a page inlines."""
+    from plotly.offline import get_plotlyjs
+
+    return page.count(get_plotlyjs())
+
+
+def network_references(page: str) -> list[str]:
+    """Whatever in an HTML page names another host, bar plain <a> links: EXTERNAL's matches, any other http(s)://
+    and any mention of a CDN (inline data: images are not read). The inlined plotly.js bundle is left out
+    (``plotly_bundles`` counts it): its code names hosts only for what rfmlab's figures never use (map tiles, fonts
+    and icons of map traces, topojson of geo traces, Chart Studio's upload, off by default) and in license comments
+    and a WebGL help message."""
+    from plotly.offline import get_plotlyjs
+
+    rest = DATA_URI.sub("data:", LINK.sub("<a>", page.replace(get_plotlyjs(), "")))  # base64 may spell "/cdn"
+    found = [m.group(0)[-80:] for m in EXTERNAL.finditer(rest)]
+    found += re.findall(r"https?://[^\s\"'<>)]*", rest)
+    return found + re.findall(r"[^\s\"'<>]*\bcdn[^\s\"'<>]*", rest, re.IGNORECASE)

@@ -35,11 +35,10 @@ class Parser(argparse.ArgumentParser):
 def run_command(ap, *, argv, body) -> None:
     """Parse ``argv`` and run ``body(args)``: a user error, or a fault of the store (corrupt, read-only, full),
     prints one line and exits 2 (no traceback)."""
+    from rfmlab.cli import headless
     from rfmlab.errors import RfmlabError
     from rfmlab.mlflow_edge import store_faults
     from rfmlab.report import console
-
-    from rfmlab.cli import headless
 
     headless()
     ap.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)

@@ -47,14 +47,18 @@ def log_elbow(handle, *, study, best) -> None:
 def log_search_plots(handle, *, study, spec, algo, prep, space, best, params) -> None:
     from rfmlab.report import figures, figures_search
 
-    for name, (fig, html) in figures_search.optuna_figures(
+    interactive = {}
+    for name, (fig, ply) in figures_search.optuna_figures(
         study, params=list(space), objectives=spec.names if spec.multi else None
     ).items():
         if fig is not None:
-            handle.log_figure(fig, catalog.optuna_chart(name, "png"))
+            handle.log_figure(fig, catalog.optuna_chart(name))
             figures.close(fig)
-        if html is not None:
-            handle.log_text(html, catalog.optuna_chart(name, "html"))
+        if ply is not None:
+            interactive[name] = ply
+    if interactive:
+        title = f"Optuna study charts: {study.study_name}"
+        handle.log_text(figures_search.charts_page(interactive, title=title), catalog.SEARCH_CHARTS_PAGE)
     if "n_clusters" in space:
         log_elbow(handle, study=study, best=best)
     if algo == "dbscan" and "eps" in best.params:

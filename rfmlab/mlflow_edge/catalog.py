@@ -52,9 +52,13 @@ N_CLUSTERS = "search/n_clusters.csv"
 N_CLUSTERS_PNG = "search/n_clusters.png"
 
 
-def optuna_chart(name: str, ext: str) -> str:
-    """One of Optuna's study charts (``optimization_history``, ``slice``, ...) as ``png`` or ``html``."""
-    return f"search/{name}.{ext}"
+SEARCH_CHARTS_PAGE = "search/charts.html"  # every Optuna chart, interactive, on one page (plotly.js inlined once)
+
+
+def optuna_chart(name: str) -> str:
+    """One of Optuna's study charts (``optimization_history``, ``slice``, ...) as a PNG; the interactive ones are
+    all on ``SEARCH_CHARTS_PAGE`` (anchor ``#<name>``)."""
+    return f"search/{name}.png"
 
 
 # the over-time run's

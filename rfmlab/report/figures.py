@@ -10,6 +10,8 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
+from rfmlab.report import interactive
+
 RFM = ("recency", "frequency", "monetary")
 
 
@@ -102,7 +104,7 @@ def scatter3d_html(customers: pl.DataFrame, *, names=None, max_points: int = 500
             "zaxis": {"title": "monetary", "type": "log"},
         },
     )
-    return fig.to_html(include_plotlyjs="cdn", full_html=True)
+    return interactive.page([(None, fig)], title="Customers in RFM space")
 
 
 def cluster_sizes(profile: pl.DataFrame, *, names=None):

@@ -103,9 +103,9 @@ def _optuna_charts(study, params: list[str], objectives: list[str] | None) -> di
     return charts
 
 
-def _draw(study, mpl, ply, kw) -> tuple[object | None, str | None]:
-    """One chart as a matplotlib figure and as plotly HTML; either is None where optuna cannot draw it."""
-    fig = html = None
+def _draw(study, mpl, ply, kw) -> tuple[object | None, object | None]:
+    """One chart as a matplotlib figure and as a plotly figure; either is None where optuna cannot draw it."""
+    fig = interactive = None
     try:
         with matplotlib.style.context("default"):  # optuna's helpers set a global style; keep it local
             ax = mpl(study, **kw)
@@ -115,16 +115,16 @@ def _draw(study, mpl, ply, kw) -> tuple[object | None, str | None]:
     except (ValueError, RuntimeError, ZeroDivisionError, IndexError):
         fig = None
     try:
-        html = ply(study, **kw).to_html(include_plotlyjs="cdn", full_html=True)
+        interactive = ply(study, **kw)
     except (ValueError, RuntimeError, ZeroDivisionError, IndexError):
-        html = None
-    return fig, html
+        interactive = None
+    return fig, interactive
 
 
 def optuna_figures(
     study, *, params: list[str], objectives: list[str] | None = None
-) -> dict[str, tuple[object | None, str | None]]:
-    """name -> (matplotlib figure or None, plotly HTML or None) for the study's standard charts. A multi-objective
+) -> dict[str, tuple[object | None, object | None]]:
+    """name -> (matplotlib figure or None, plotly figure or None) for the study's standard charts. A multi-objective
     study (``objectives``: their names) gets ``pareto_front`` and each chart once per objective
     (``optimization_history_<objective>``...)."""
     import warnings
@@ -137,3 +137,12 @@ def optuna_figures(
             if fig is not None or html is not None:
                 out[name] = (fig, html)
     return out
+
+
+def charts_page(charts: dict[str, object], *, title: str) -> str:
+    """Optuna's plotly charts (name -> figure) on one page that needs no network: plotly.js inlined once for all
+    of them (~4.8 MB) instead of once per chart; each under its name, the name of its PNG (``search/<name>.png``)."""
+    from rfmlab.report import interactive
+
+    note = "Optuna's study charts, interactive (hover a point for its trial); each is also search/<name>.png."
+    return interactive.page(list(charts.items()), title=title, note=note)

@@ -1,5 +1,6 @@
 """Figures of segments over time (``rfmlab-timeline``): shares per snapshot, a transition heatmap, the Sankey
-of all snapshots (plotly HTML, and a matplotlib alluvial PNG of the same flows), PSI drift. No file I/O."""
+of all snapshots (a plotly page that needs no network, and a matplotlib alluvial PNG of the same flows), PSI
+drift. No file I/O."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import matplotlib.patches
 import numpy as np
 import polars as pl
 
+from rfmlab.report import interactive
 from rfmlab.report.figures import subplots
 
 PALETTE = matplotlib.colormaps.get_cmap("tab20")
@@ -87,7 +89,7 @@ def sankey_html(path: pl.DataFrame) -> str:
         link={"source": src, "target": dst, "value": flows["customers"].to_list()},
     ))  # fmt: skip
     fig.update_layout(title="Customers between segments, snapshot to snapshot", height=700)
-    return fig.to_html(include_plotlyjs="cdn", full_html=True)
+    return interactive.page([(None, fig)], title="Customers between segments")
 
 
 def alluvial(path: pl.DataFrame):

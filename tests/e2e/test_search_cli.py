@@ -93,7 +93,7 @@ def test_search_logs_parent_with_best_refit_and_one_child_per_trial(tmp_path):
     files = {f.path for f in client.list_artifacts(parent.info.run_id, "search")}
     assert {
         "search/optimization_history.png",
-        "search/optimization_history.html",
+        "search/charts.html",
         "search/elbow.png",
         "search/slice.png",
         "search/param_importances.png",
@@ -153,7 +153,9 @@ def test_multi_objective_search_logs_its_pareto_front_and_the_choice_and_resumes
     assert parent.data.metrics["best_stability"] == m["stability"]
     assert parent.data.tags["search.selection"].startswith(("best silhouette", "no front trial"))
     files = {f.path for f in client.list_artifacts(parent.info.run_id, "search")}
-    assert {"search/pareto_front.png", "search/pareto_front.html", "search/pareto_front.csv"} <= files
+    assert {"search/pareto_front.png", "search/charts.html", "search/pareto_front.csv"} <= files
+    page = Path(client.download_artifacts(parent.info.run_id, "search/charts.html", str(tmp_path))).read_text()
+    assert "<h2 id='pareto_front'>" in page and "<h2 id='optimization_history_stability'>" in page
     assert {"search/optimization_history_silhouette.png", "search/optimization_history_stability.png"} <= files
     assert "Chosen from the Pareto front" in parent.data.tags["mlflow.note.content"]
 

@@ -15,7 +15,7 @@ def named_paths() -> set[str]:
     per_scheme = {
         f(s) for s in SCHEMES for f in (catalog.scheme_segments, catalog.contingency, catalog.contingency_png)
     }
-    charts = {catalog.optuna_chart(c, ext) for c in CHARTS for ext in ("png", "html")}
+    charts = {catalog.optuna_chart(c) for c in CHARTS}
     return fixed | per_scheme | charts
 
 

@@ -1,6 +1,7 @@
 """The run's description (report.description) and the search's console tables read what the run holds."""
 
 import matplotlib.figure
+from helpers import network_references, plotly_bundles
 
 from rfmlab import pipeline
 from rfmlab.report import description, figures
@@ -26,6 +27,6 @@ def test_the_figures_of_a_fit_are_figures_with_one_bar_per_cluster(small_prepare
     heat = figures.profile_heatmap(fit.profile, names=fit.names)
     assert heat.axes[0].get_images()[0].get_array().shape[0] == 3
     html = figures.scatter3d_html(fit.customers, names=fit.names, max_points=200, seed=0)
-    assert html.count("scatter3d") >= 1
+    assert html.count("scatter3d") >= 1 and plotly_bundles(html) == 1 and network_references(html) == []
     figures.close(fig)
     figures.close(heat)
