@@ -1,9 +1,25 @@
 """Fixtures: the shared real data, a fresh MLflow store, a composed config, a small prepared dataset."""
 
+import os
 from pathlib import Path
 
 import pytest
 from helpers import shared_data_dir
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_uris_restored():
+    """MLflow's set_tracking_uri / set_registry_uri (called in-process by rfmlab.promote, rfmlab.score...) write
+    MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI into the environment; a later test in the same worker, and the
+    commands it starts, would look for models in that store. Each test gets the environment back."""
+    keys = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    saved = {k: os.environ.get(k) for k in keys}
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

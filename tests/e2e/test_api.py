@@ -19,17 +19,6 @@ SMALL = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _mlflow_environment():
-    """MLflow's set_registry_uri writes MLFLOW_REGISTRY_URI into the environment: put it back for later tests."""
-    import os
-
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    yield
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-
-
 @pytest.fixture(scope="module")
 def uri(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('api') / 'mlflow.db'}"

@@ -44,7 +44,7 @@ def trained(tmp_path_factory):
 
 
 def runs(uri):
-    client = MlflowClient(uri)
+    client = MlflowClient(uri, registry_uri=uri)
     return client, client.search_runs([client.get_experiment_by_name("ecommerce").experiment_id])
 
 
