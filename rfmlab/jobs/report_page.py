@@ -168,7 +168,8 @@ def to_pdf(html_path: Path, *, pdf_path: Path, timeout: int = 120) -> Path:
     """Print a page to PDF with headless Chromium (no network: the page holds everything it shows)."""
     with tempfile.TemporaryDirectory() as profile:
         cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
-               "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",  # no network: none needed
+               "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",  # no network (loopback
+               "--proxy-bypass-list=<-loopback>",  # included): the page needs none
                "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]  # fmt: skip
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if res.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:

@@ -116,3 +116,18 @@ def test_the_plotly_pages_draw_in_a_browser_cut_off_from_the_network(pages, tmp_
         assert ">WebGL is not supported" not in dom, name  # the 3-D scatter's WebGL scene was set up
         if kind(name) == catalog.SANKEY:
             assert '<g class="sankey-node' in dom
+
+
+def test_the_report_pages_render_with_every_figure_offline(pages, tmp_path):
+    """The report page of the search, the single run and the over-time run, printed by headless Chromium with the
+    network cut off (what ``rfmlab-report --pdf`` does): every figure of the page is in the PDF."""
+    from rfmlab.jobs import report_page
+
+    reports = {name: path for name, path in pages.items() if kind(name) == catalog.REPORT}
+    assert len(reports) == 3 and any(name.startswith("track-") for name in reports)  # an over-time run's too
+    printed = {}
+    for i, (name, path) in enumerate(reports.items()):
+        pdf = report_page.to_pdf(path, pdf_path=tmp_path / f"{i}.pdf").read_bytes()
+        printed[name] = len(re.findall(rb"/Subtype\s*/Image", pdf))
+        assert printed[name] == path.read_text(encoding="utf-8").count("<img"), name
+    assert sum(n >= 3 for n in printed.values()) == 2  # the search's and the over-time run's charts (one has none)
