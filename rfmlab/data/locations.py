@@ -176,19 +176,17 @@ def _checked(out: Parts) -> Parts:
     return out
 
 
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
+def file_sha256(path: Path) -> str:
+    """A file's sha256, read in blocks (never whole in memory)."""
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def digest(found: Parts) -> str:
     """sha256 over each part's name and content sha256, in name order."""
     h = hashlib.sha256()
     for f in found.files:
-        h.update(f"{found.name(f)}\t{_file_sha(f)}\n".encode())
+        h.update(f"{found.name(f)}\t{file_sha256(f)}\n".encode())
     return h.hexdigest()
 
 

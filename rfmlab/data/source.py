@@ -41,14 +41,6 @@ def source_path(spec: DatasetSpec) -> Path:
     )
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch(url: str, *, sha256: str | None, cache_dir: str, member: str | None = None) -> Path:
     """Download ``url`` once into ``cache_dir`` (checked against ``sha256`` when given); a zip's ``member``
     is extracted beside it. Offline: a DataError saying how to proceed without the network."""
@@ -75,7 +67,7 @@ def fetch(url: str, *, sha256: str | None, cache_dir: str, member: str | None = 
             ) from e
         part.rename(target)
     if sha256:
-        got = _sha256(target)
+        got = locations.file_sha256(target)
         if got != sha256.lower():
             target.unlink()
             raise DataError(
@@ -174,7 +166,7 @@ def _synthetic_parts(kind: str, params: dict) -> tuple[list[Path], str]:
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".writing-"))
         h = hashlib.sha256()
         for part in synthetic.write_blocks(kind, tmp, **params):
-            h.update(_sha256(part).encode())
+            h.update(locations.file_sha256(part).encode())
         (tmp / "digest.txt").write_text(h.hexdigest())
         try:
             tmp.rename(target)
@@ -203,7 +195,7 @@ def _opened(spec: DatasetSpec) -> tuple[Source, object]:
     src.path, src.stamp = _path(spec)
     src.lf, src.csv = _reading(src, lambda: _scan_file(spec, src.path))
     src.text = src.csv is not None
-    return src, lambda: (_sha256(src.path), None)
+    return src, lambda: (locations.file_sha256(src.path), None)
 
 
 def _reading(src: Source, make):

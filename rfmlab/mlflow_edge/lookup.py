@@ -61,12 +61,8 @@ def load_table(uri: str, run_id: str, *, path: str = catalog.CUSTOMERS):
     """A polars frame from a run's parquet artifact (None when the run has none)."""
     import polars as pl
 
-    mlflow = mlflow_module()
+    from rfmlab.mlflow_edge.runs import download
+
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=path, dst_path=tmp, tracking_uri=uri
-            )
-        except (mlflow.exceptions.MlflowException, OSError):
-            return None
-        return pl.read_parquet(local)
+        local = download(uri, run_id, path=path, dst=tmp)
+        return None if local is None else pl.read_parquet(local)
