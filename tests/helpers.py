@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import forkserver
+
 ROOT = Path(__file__).resolve().parent.parent
 # conf/dataset/online_retail.yaml's column mapping, for tests that build a DatasetSpec by hand
 ONLINE_RETAIL = {
@@ -38,6 +40,10 @@ def run_cli(*args: str, cwd: Path, env_extra: dict | None = None, timeout: int =
     under another command (``in_namespace``)."""
     env = _env()
     env.update(env_extra or {})
+    if not prefix and forkserver.enabled():
+        done = forkserver.run(module, args, cwd=cwd, env=env, timeout=timeout)
+        if done is not None:
+            return done
     return subprocess.run([*prefix, sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)  # fmt: skip
 
