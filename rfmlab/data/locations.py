@@ -69,13 +69,14 @@ def scrub(text: str, options: dict | None) -> str:
 
 
 def redact_section(section: dict) -> dict:
-    """A ``dataset`` config section fit to log or keep in a model: secret storage options as ``***``, the path
-    without a password or query values."""
+    """A ``dataset`` config section fit to log or keep in a model: secret storage options as ``***``, the path and
+    the database URL without a password or query values."""
     out = dict(section)
     if out.get("storage_options"):
         out["storage_options"] = redact_options(out["storage_options"])
-    if isinstance(out.get("path"), str) and scheme(out["path"]):
-        out["path"] = shown(out["path"])
+    for key in ("path", "uri"):
+        if isinstance(out.get(key), str) and scheme(out[key]):
+            out[key] = shown(out[key])
     return out
 
 

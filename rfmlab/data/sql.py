@@ -1,0 +1,249 @@
+"""Reading a SQL source: ``dataset.uri`` (a database URL) with ``dataset.table`` or ``dataset.query``.
+
+The result is read in batches (polars' ``read_database(iter_batches=True)``: never the whole result at once)
+and written as it passes into parquet parts in a folder of the cache, removed when the process ends; the source is
+then those parts, so the canonical mapping, cleaning, RFM, the dataset preview and every later pass read one
+consistent snapshot (a table written to meanwhile cannot give two passes different rows), in memory bounded by a
+batch. The digest is the sha256 of the column names and each row's hash (polars' seeded row hash, as a frame's),
+taken as the rows pass.
+
+Drivers, by the URL's scheme: ``postgresql://`` / ``postgres://`` through ADBC's PostgreSQL driver (the COPY
+protocol, Arrow batches), ``sqlite:///PATH`` through Python's own sqlite3 (opened read-only), ``duckdb:///PATH``
+through DuckDB's own connection (read-only), anything else through a SQLAlchemy engine with server-side cursors
+(``mysql+pymysql://``, ``mssql+pyodbc://``..., its driver installed). A password in the URL is shown as ``***``
+wherever the URL is (``locations.shown``) and scrubbed from every driver message (``scrub``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+import polars as pl
+
+from rfmlab.data import locations
+from rfmlab.errors import ConfigError, DataError
+
+BATCH_ROWS = 100_000  # rows a batch (drivers that fetch rows; ADBC's PostgreSQL driver sends ~16 MB batches)
+PART_ROWS = 500_000  # batches are gathered into parts of about this many rows
+POSTGRES = ("postgresql", "postgres")
+FILES = ("sqlite", "duckdb")  # database files, by path: sqlite:///relative.db, sqlite:////absolute.db
+INSTALL = "pip install 'rfmlab[sql]'"
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def is_sql(uri: object) -> bool:
+    """``uri`` is a database URL: a scheme that is not an object store's, a web address or a local file's."""
+    s = locations.scheme(str(uri or ""))
+    return s is not None and not locations.is_remote(str(uri)) and s not in ("http", "https", "file")
+
+
+def kind(uri: str) -> str:
+    """``postgresql``, ``sqlite``, ``duckdb`` or ``sqlalchemy`` (any other URL) for ``uri``."""
+    s = (locations.scheme(uri) or "").split("+")[0]
+    return "postgresql" if s in POSTGRES else s if s in FILES else "sqlalchemy"
+
+
+def password(uri: str) -> str | None:
+    try:
+        return urlsplit(uri).password
+    except ValueError:
+        return None
+
+
+def scrub(text: str, uri: str) -> str:
+    """``text`` without the URL's password: the URL itself shown redacted, the password (as written in the URL,
+    decoded, and quoted) replaced by ``***`` wherever a driver repeated it."""
+    text = str(text).replace(uri, locations.shown(uri))
+    secret = password(uri)
+    if secret:
+        for form in sorted({secret, unquote(secret), quote(secret, safe="")}, key=len, reverse=True):
+            text = text.replace(form, "***")
+    return text
+
+
+def _quoted(name: str, *, mark: str = '"') -> str:
+    """A table name as SQL: each dotted part as written when it is a plain identifier (the database folds its
+    case as in any query), quoted otherwise (``My Table`` -> ``"My Table"``)."""
+    parts = name.split(".")
+    return ".".join(p if IDENTIFIER.fullmatch(p) else mark + p.replace(mark, mark * 2) + mark for p in parts)
+
+
+def statement(uri: str, *, table: str | None, query: str | None) -> str:
+    """The SQL that reads the source: ``dataset.query`` as given, or every column of ``dataset.table``."""
+    if query:
+        return str(query).strip().rstrip(";")
+    mark = "`" if (locations.scheme(uri) or "").startswith(("mysql", "mariadb")) else '"'
+    return f"SELECT * FROM {_quoted(str(table), mark=mark)}"
+
+
+def check(uri: str, *, table: str | None, query: str | None) -> None:
+    """Refuse a ``dataset.uri`` that is not a database URL, or without exactly one of ``table`` and ``query``."""
+    if not is_sql(uri):
+        raise ConfigError(
+            f"dataset.uri={locations.shown(str(uri))} is not a database URL; give one such as "
+            "postgresql://user@host:5432/db, sqlite:///sales.db or duckdb:///sales.duckdb (files and object-store "
+            "URLs go in dataset.path)"
+        )
+    if bool(table) == bool(query):
+        which = "both" if table else "neither"
+        raise ConfigError(
+            f"dataset.uri needs dataset.table or dataset.query, not {which}: dataset.table=sales reads a whole "
+            "table, 'dataset.query=\"SELECT ... FROM sales WHERE ...\"' the rows a query returns"
+        )
+
+
+def _file(uri: str) -> Path:
+    """The database file of a ``sqlite:///`` or ``duckdb:///`` URL (``:memory:`` is refused: it has no data)."""
+    rest = uri.split("://", 1)[1]
+    path = rest[1:] if rest.startswith("/") else rest
+    if path in ("", ":memory:"):
+        raise ConfigError(f"dataset.uri={uri} names no database file; write sqlite:///sales.db (relative) or "
+                          "sqlite:////data/sales.db (absolute)")  # fmt: skip
+    if not Path(path).expanduser().is_file():
+        raise DataError(f"dataset.uri={uri}: no database file at {path}; check the path (sqlite:///relative.db, "
+                        "sqlite:////absolute.db)")  # fmt: skip
+    return Path(path).expanduser()
+
+
+def _driver(module: str, uri: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ConfigError(
+            f"dataset.uri={locations.shown(uri)} needs the Python package {module.split('.')[0]}, which is not "
+            f"installed: {INSTALL}"
+        ) from e
+
+
+def connect(uri: str):
+    """A read-only connection (or a SQLAlchemy connection streaming its results) to ``uri``; the caller closes it."""
+    which = kind(uri)
+    if which == "postgresql":
+        dbapi = _driver("adbc_driver_postgresql.dbapi", uri)
+        return dbapi.connect(re.sub(r"^[^:]+://", "postgresql://", uri, count=1))
+    if which == "sqlite":
+        import sqlite3
+
+        return sqlite3.connect(f"file:{_file(uri)}?mode=ro", uri=True)
+    if which == "duckdb":
+        return _driver("duckdb", uri).connect(str(_file(uri)), read_only=True)
+    sa = _driver("sqlalchemy", uri)
+    try:
+        engine = sa.create_engine(uri)
+    except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError) as e:
+        raise ConfigError(
+            f"dataset.uri={locations.shown(uri)}: no driver for it ({_first(e, uri)}); install the SQLAlchemy "
+            "dialect and its driver (e.g. pymysql for mysql+pymysql://), or use postgresql://, sqlite:///, duckdb:///"
+        ) from e
+    return engine.connect().execution_options(stream_results=True, max_row_buffer=BATCH_ROWS)
+
+
+def _first(e: BaseException, uri: str, *, limit: int = 300) -> str:
+    text = str(e).strip()
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(e).__name__)
+    line = re.sub(r"^(IO|INTERNAL|UNKNOWN|INVALID_ARGUMENT|NOT_FOUND|UNAUTHENTICATED): (\[\w+\] )?", "", line)
+    line = scrub(line, uri)
+    return line if len(line) <= limit else line[:limit] + "..."
+
+
+CONNECT = re.compile(r"connection refused|could not connect|could not translate host|timeout|timed out|"
+                     r"no route to host|name or service not known|unable to open database|server closed|"
+                     r"database .* does not exist|unknown database", re.I)  # fmt: skip
+AUTH = re.compile(r"password|authenticat|access denied|role .* does not exist|login failed", re.I)
+MISSING = re.compile(r"(relation|table|table with name) .*(does not exist|not (exist|found))|no such table|"
+                     r"doesn't exist|invalid object name", re.I)  # fmt: skip
+
+
+def error(e: BaseException, *, uri: str, table: str | None, query: str | None) -> DataError:
+    """A driver's failure as one line naming the likely fix, with no password in it."""
+    where, first = locations.shown(uri), _first(e, uri)
+    if AUTH.search(first):
+        return DataError(f"{where} refused the login ({first}); check the user and password (PGPASSWORD or "
+                         "~/.pgpass keep the password out of the URL)")  # fmt: skip
+    if CONNECT.search(first):
+        return DataError(f"cannot connect to {where} ({first}); check the host, port and database name, and that "
+                         "the server is running")  # fmt: skip
+    if table and MISSING.search(first):
+        return DataError(f"dataset.table={table} is not a table of {where} ({first}); check its name (schema.table "
+                         "for another schema)")  # fmt: skip
+    what = "dataset.query" if query else f"reading dataset.table={table}"
+    return DataError(f"{what} failed on {where}: {first}; check the SQL")
+
+
+@dataclass(kw_only=True)
+class Read:
+    """A SQL source read into parquet ``files`` (in order), the ``digest`` of its rows and its lineage."""
+
+    files: list[Path] = field(default_factory=list)
+    digest: str = ""
+    rows: int = 0
+    server: str = ""  # the URL, redacted
+    query: str = ""
+
+    def scan(self) -> pl.LazyFrame:
+        """The parts as one lazy frame (a column typed differently in two batches takes their common type)."""
+        if len(self.files) == 1:
+            return pl.scan_parquet(self.files[0])
+        return pl.concat([pl.scan_parquet(f) for f in self.files], how="vertical_relaxed")
+
+
+def _batches(sql: str, conn) -> Iterator[pl.DataFrame]:
+    yield from pl.read_database(sql, conn, iter_batches=True, batch_size=BATCH_ROWS, infer_schema_length=None)
+
+
+def _write(frames: list[pl.DataFrame], folder: Path, out: Read) -> None:
+    path = folder / f"part-{len(out.files):05d}.parquet"
+    pl.concat(frames, how="vertical_relaxed").write_parquet(path)
+    out.files.append(path)
+    frames.clear()
+
+
+def read(uri: str, *, table: str | None, query: str | None, folder: Path) -> Read:
+    """The rows of ``table`` or ``query`` at ``uri`` streamed into parquet parts in a new folder under ``folder``
+    (removed when the process ends). Every failure is a one-line DataError or ConfigError without the password."""
+    check(uri, table=table, query=query)
+    out = Read(server=locations.shown(uri), query=statement(uri, table=table, query=query))
+    target = _workdir(folder)
+    h, frames, pending = hashlib.sha256(), [], 0
+    try:
+        conn = connect(uri)
+        try:
+            for df in _batches(out.query, conn):
+                if not out.rows and not frames:
+                    h.update("\x1f".join(df.columns).encode())
+                h.update(df.select(pl.struct(pl.all()).hash(seed=0)).to_series().to_numpy().tobytes())
+                frames.append(df)
+                out.rows, pending = out.rows + df.height, pending + df.height
+                if pending >= PART_ROWS:
+                    _write(frames, target, out)
+                    pending = 0
+        finally:
+            conn.close()
+    except (ConfigError, DataError):
+        raise
+    except Exception as e:  # a driver's own error types (adbc, sqlite3, duckdb, sqlalchemy): all named the same way
+        raise error(e, uri=uri, table=table, query=query) from None
+    if out.rows == 0:
+        raise DataError(f"{out.query} on {out.server} returned no rows; check dataset.table / dataset.query")
+    if frames:
+        _write(frames, target, out)
+    out.digest = h.hexdigest()
+    return out
+
+
+def _workdir(folder: Path) -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="read-", dir=folder))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    return target
