@@ -41,6 +41,13 @@ def is_remote(path: str | None) -> bool:
     return scheme(str(path or "")) in REMOTE
 
 
+def is_sql(uri: object) -> bool:
+    """``uri`` is a database URL (``dataset.uri``, read by ``data.sql``): a scheme that is not an object store's, a
+    web address's or a local file's."""
+    s = scheme(str(uri or ""))
+    return s is not None and s not in REMOTE and s not in ("http", "https", "file")
+
+
 def is_glob(path: str) -> bool:
     return bool(GLOB.search(str(path)))
 
@@ -81,10 +88,10 @@ def redact_section(section: dict) -> dict:
 
 
 def may_exist(path: str | Path) -> bool:
-    """``path`` names something a source can be: an object-store URL or a glob (checked when read), an existing
-    file or folder."""
+    """``path`` names something a source can be: an object-store or database URL or a glob (checked when read),
+    an existing file or folder."""
     text = str(path)
-    return is_remote(text) or is_glob(text) or Path(text).expanduser().exists()
+    return is_remote(text) or is_sql(text) or is_glob(text) or Path(text).expanduser().exists()
 
 
 def text_format(name: str) -> str | None:

@@ -5,7 +5,7 @@ and written as it passes into parquet parts in a folder of the cache, removed wh
 then those parts, so the canonical mapping, cleaning, RFM, the dataset preview and every later pass read one
 consistent snapshot (a table written to meanwhile cannot give two passes different rows), in memory bounded by a
 batch. The digest is the sha256 of the column names and each row's hash (polars' seeded row hash, as a frame's),
-taken as the rows pass.
+taken part by part once the rows are read: the same rows give the same digest whatever the batches.
 
 Drivers, by the URL's scheme: ``postgresql://`` / ``postgres://`` through ADBC's PostgreSQL driver (the COPY
 protocol, Arrow batches), ``sqlite:///PATH`` through Python's own sqlite3 (opened read-only), ``duckdb:///PATH``
@@ -36,10 +36,18 @@ INSTALL = "pip install 'rfmlab[sql]'"
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
-def is_sql(uri: object) -> bool:
-    """``uri`` is a database URL: a scheme that is not an object store's, a web address or a local file's."""
-    s = locations.scheme(str(uri or ""))
-    return s is not None and not locations.is_remote(str(uri)) and s not in ("http", "https", "file")
+is_sql = locations.is_sql
+
+
+def fields(given: str, *, table: str | None = None, query: str | None = None) -> dict:
+    """The ``dataset`` keys for an input given as one value (``--input``, the API's ``source``): a database URL
+    with its ``table`` or ``query``, or a path (a file, folder, glob or object-store URL)."""
+    if is_sql(given):
+        return {"path": None, "uri": str(given), "table": table, "query": query}
+    if table or query:
+        raise ConfigError(f"{'table' if table else 'query'} reads from a database; give its URL "
+                          "(postgresql://user@host/db, sqlite:///sales.db...) as the input, not a file")  # fmt: skip
+    return {"path": str(given), "uri": None, "table": None, "query": None}
 
 
 def kind(uri: str) -> str:
@@ -141,7 +149,7 @@ def connect(uri: str):
         raise ConfigError(
             f"dataset.uri={locations.shown(uri)}: no driver for it ({_first(e, uri)}); install the SQLAlchemy "
             "dialect and its driver (e.g. pymysql for mysql+pymysql://), or use postgresql://, sqlite:///, duckdb:///"
-        ) from e
+        ) from None  # the driver's error holds the URL
     return engine.connect().execution_options(stream_results=True, max_row_buffer=BATCH_ROWS)
 
 
@@ -211,14 +219,11 @@ def read(uri: str, *, table: str | None, query: str | None, folder: Path) -> Rea
     check(uri, table=table, query=query)
     out = Read(server=locations.shown(uri), query=statement(uri, table=table, query=query))
     target = _workdir(folder)
-    h, frames, pending = hashlib.sha256(), [], 0
+    frames, pending = [], 0
     try:
         conn = connect(uri)
         try:
             for df in _batches(out.query, conn):
-                if not out.rows and not frames:
-                    h.update("\x1f".join(df.columns).encode())
-                h.update(df.select(pl.struct(pl.all()).hash(seed=0)).to_series().to_numpy().tobytes())
                 frames.append(df)
                 out.rows, pending = out.rows + df.height, pending + df.height
                 if pending >= PART_ROWS:
@@ -234,8 +239,19 @@ def read(uri: str, *, table: str | None, query: str | None, folder: Path) -> Rea
         raise DataError(f"{out.query} on {out.server} returned no rows; check dataset.table / dataset.query")
     if frames:
         _write(frames, target, out)
-    out.digest = h.hexdigest()
+    out.digest = _digest(out)
     return out
+
+
+def _digest(out: Read) -> str:
+    """sha256 of the column names and each row's hash, part by part, every part cast to the types of the whole (a
+    column all null in one batch, or integers in one and decimals in another, would hash otherwise)."""
+    schema = out.scan().collect_schema()
+    h = hashlib.sha256("\x1f".join(schema.names()).encode())
+    for f in out.files:
+        part = pl.scan_parquet(f).select(pl.col(c).cast(t) for c, t in schema.items())
+        h.update(part.select(pl.struct(pl.all()).hash(seed=0)).collect().to_series().to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def _workdir(folder: Path) -> Path:
