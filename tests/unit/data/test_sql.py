@@ -142,3 +142,16 @@ def test_rfmlab_run_takes_a_database_url_as_its_data_in_a_quoted_override():
     url = "sqlite:///a.db?x=1&y='2'"
     plain, _ = api.compose(["dataset=online_retail", f"dataset.uri={api._quoted(url)}", "dataset.table=t"])
     assert plain["dataset"]["uri"] == url
+
+
+def test_a_customer_table_is_read_from_a_database_as_from_a_file(tmp_path):
+    import duckdb
+
+    customers, _ = rfmlab.customer_table(synthetic.generate("ecommerce", n_customers=200, seed=5), dataset="ecommerce")
+    customers.write_parquet(tmp_path / "customers.parquet")
+    with duckdb.connect(str(tmp_path / "rfm.duckdb")) as con:
+        con.register("c", customers.to_arrow())
+        con.execute("CREATE TABLE rfm AS SELECT * FROM c")
+    want, want_report = rfmlab.customer_table(tmp_path / "customers.parquet", dataset="customers")
+    got, report = rfmlab.customer_table(f"duckdb:///{tmp_path}/rfm.duckdb", dataset="customers", table="rfm")
+    assert got.equals(want) and report.to_dict() == want_report.to_dict() and report.source == "customer table"
