@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +188,7 @@ def _opened(spec: DatasetSpec) -> tuple[Source, object]:
         got = sql.read(spec.uri, table=spec.table, query=spec.query, folder=cache_root() / "sql")
         src.shown, src.lf = got.server, got.scan()
         src.lineage = {"data.server": got.server, "data.query": got.query}
+        weakref.finalize(src, got.remove)  # the parts go with the source (at the latest when the process ends)
         return src, lambda: (got.digest, None)
     if locations.is_remote(given):
         src.shown = locations.shown(given)

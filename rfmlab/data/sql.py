@@ -1,7 +1,7 @@
 """Reading a SQL source: ``dataset.uri`` (a database URL) with ``dataset.table`` or ``dataset.query``.
 
 The result is read in batches (polars' ``read_database(iter_batches=True)``: never the whole result at once)
-and written as it passes into parquet parts in a folder of the cache, removed when the process ends; the source is
+and written as it passes into parquet parts in a folder of the cache, removed with the source; the source is
 then those parts, so the canonical mapping, cleaning, RFM, the dataset preview and every later pass read one
 consistent snapshot (a table written to meanwhile cannot give two passes different rows), in memory bounded by a
 batch. The digest is the sha256 of the column names and each row's hash (polars' seeded row hash, as a frame's),
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,9 @@ def _driver(module: str, uri: str):
 
 
 def connect(uri: str):
-    """A read-only connection (or a SQLAlchemy connection streaming its results) to ``uri``; the caller closes it."""
+    """A read-only connection (or a SQLAlchemy connection streaming its results) to ``uri``; the caller closes it.
+    A password recorded as ``***`` (a rerun of a run's config) is left out: the driver's own sources give it."""
+    uri = re.sub(r"(://[^/@:]*):\*\*\*@", r"\1@", uri)  # redacted where a run recorded it: libpq's PGPASSWORD, .pgpass
     which = kind(uri)
     if which == "postgresql":
         dbapi = _driver("adbc_driver_postgresql.dbapi", uri)
@@ -194,6 +197,13 @@ class Read:
     rows: int = 0
     server: str = ""  # the URL, redacted
     query: str = ""
+    folder: Path | None = None  # where the parts are (``remove`` it once they are read)
+
+    def remove(self) -> None:
+        import shutil
+
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def scan(self) -> pl.LazyFrame:
         """The parts as one lazy frame (a column typed differently in two batches takes their common type)."""
@@ -215,11 +225,21 @@ def _write(frames: list[pl.DataFrame], folder: Path, out: Read) -> None:
 
 def read(uri: str, *, table: str | None, query: str | None, folder: Path) -> Read:
     """The rows of ``table`` or ``query`` at ``uri`` streamed into parquet parts in a new folder under ``folder``
-    (removed when the process ends). Every failure is a one-line DataError or ConfigError without the password."""
+    (the caller removes it: ``Read.remove``; gone at once on a failure). Every failure is a one-line DataError or
+    ConfigError without the password."""
     check(uri, table=table, query=query)
     out = Read(server=locations.shown(uri), query=statement(uri, table=table, query=query))
-    target = _workdir(folder)
-    frames, pending = [], 0
+    folder.mkdir(parents=True, exist_ok=True)
+    out.folder = Path(tempfile.mkdtemp(prefix="read-", dir=folder))
+    try:
+        return _read(uri, out, table=table, query=query)
+    except BaseException:
+        out.remove()
+        raise
+
+
+def _read(uri: str, out: Read, *, table: str | None, query: str | None) -> Read:
+    frames, pending, target = [], 0, out.folder
     try:
         conn = connect(uri)
         try:
@@ -252,14 +272,3 @@ def _digest(out: Read) -> str:
         part = pl.scan_parquet(f).select(pl.col(c).cast(t) for c, t in schema.items())
         h.update(part.select(pl.struct(pl.all()).hash(seed=0)).collect().to_series().to_numpy().tobytes())
     return h.hexdigest()
-
-
-def _workdir(folder: Path) -> Path:
-    import atexit
-    import shutil
-    import tempfile
-
-    folder.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix="read-", dir=folder))
-    atexit.register(shutil.rmtree, target, ignore_errors=True)
-    return target

@@ -74,6 +74,8 @@ def test_rfmlab_and_rfmlab_score_read_the_table_and_no_password_reaches_the_stor
     assert p["data.query"] == "SELECT * FROM retail" and len(p["data.digest"]) == 64
     (source,) = [json.loads(i.dataset.source) for i in run.inputs.dataset_inputs]
     assert source["tags"] == {"server": p["data.server"], "query": "SELECT * FROM retail"}
+    page = Path(client.download_artifacts(run.info.run_id, "report.html", str(tmp_path))).read_text()
+    assert f"SELECT * FROM retail on {p['data.server']}" in page  # the report names the server and the query
     scores = tmp_path / "scores.csv"
     res = run_cli("--model", f"runs:/{run.info.run_id}/model", "--input", db, "--table", "retail", "--output",
                   str(scores), "--tracking-uri", uri, cwd=tmp_path, module="rfmlab.cli.score")  # fmt: skip

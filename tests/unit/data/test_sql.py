@@ -118,6 +118,7 @@ def test_a_source_that_cannot_be_read_is_one_line_naming_the_fix(dbs, tmp_path, 
         sql.read(uri, table=table, query=query, folder=tmp_path)
     assert words in str(e.value) and len(str(e.value).splitlines()) == 1
     assert "pw-42" not in str(e.value) and e.value.__cause__ is None  # no chained driver error holding the URL
+    assert not list(tmp_path.glob("read-*"))  # the parts written before the failure are gone
 
 
 def test_a_password_is_never_shown(tmp_path):
@@ -155,3 +156,19 @@ def test_a_customer_table_is_read_from_a_database_as_from_a_file(tmp_path):
     want, want_report = rfmlab.customer_table(tmp_path / "customers.parquet", dataset="customers")
     got, report = rfmlab.customer_table(f"duckdb:///{tmp_path}/rfm.duckdb", dataset="customers", table="rfm")
     assert got.equals(want) and report.to_dict() == want_report.to_dict() and report.source == "customer table"
+
+
+def test_the_parts_go_with_the_source(dbs, tmp_path, monkeypatch):
+    import gc
+
+    from rfmlab.data import load
+
+    monkeypatch.setenv("RFMLAB_CACHE_DIR", str(tmp_path))
+    spec = load.DatasetSpec.from_dict({"name": "x", "uri": dbs["duckdb"], "table": "orders",
+                                       "columns": {"customer": "CustomerID", "date": "InvoiceDate"}})  # fmt: skip
+    src = load.scan(spec)
+    assert src.head.height == 2000 and len(list(tmp_path.glob("sql/read-*/part-*.parquet"))) == 1
+    assert src.lineage == {"data.server": dbs["duckdb"], "data.query": "SELECT * FROM orders"}
+    del src
+    gc.collect()
+    assert list((tmp_path / "sql").iterdir()) == []
