@@ -10,8 +10,9 @@ taken part by part once the rows are read: the same rows give the same digest wh
 Drivers, by the URL's scheme: ``postgresql://`` / ``postgres://`` through ADBC's PostgreSQL driver (the COPY
 protocol, Arrow batches), ``sqlite:///PATH`` through Python's own sqlite3 (opened read-only), ``duckdb:///PATH``
 through DuckDB's own connection (read-only), anything else through a SQLAlchemy engine with server-side cursors
-(``mysql+pymysql://``, ``mssql+pyodbc://``..., its driver installed). A password in the URL is shown as ``***``
-wherever the URL is (``locations.shown``) and scrubbed from every driver message (``scrub``).
+(``mysql+pymysql://``, ``mssql+pyodbc://``, ``postgresql+psycopg://``..., its driver installed). A password in
+the URL is shown as ``***`` wherever the URL is (``locations.shown``) and scrubbed from every driver message
+(``scrub``).
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def fields(given: str, *, table: str | None = None, query: str | None = None) ->
 
 
 def kind(uri: str) -> str:
-    """``postgresql``, ``sqlite``, ``duckdb`` or ``sqlalchemy`` (any other URL) for ``uri``."""
-    s = (locations.scheme(uri) or "").split("+")[0]
+    """``postgresql``, ``sqlite``, ``duckdb``, or ``sqlalchemy`` for any other URL and for one that names its
+    driver (``postgresql+psycopg://``, ``sqlite+pysqlite://``: SQLAlchemy's URLs, read by SQLAlchemy)."""
+    s = locations.scheme(uri) or ""
     return "postgresql" if s in POSTGRES else s if s in FILES else "sqlalchemy"
 
 
@@ -138,7 +140,7 @@ def connect(uri: str):
     which = kind(uri)
     if which == "postgresql":
         dbapi = _driver("adbc_driver_postgresql.dbapi", uri)
-        return dbapi.connect(re.sub(r"^[^:]+://", "postgresql://", uri, count=1))
+        return dbapi.connect(uri)
     if which == "sqlite":
         import sqlite3
 

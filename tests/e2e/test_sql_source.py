@@ -44,12 +44,14 @@ def _leaks(text: str) -> bool:
     return any(form in text for form in FORMS)
 
 
-@pytest.mark.parametrize("cancellations", ["net", "drop"])
-def test_the_uci_table_gives_the_files_customers_and_cleaning_report(db, shared_data, cancellations):
+@pytest.mark.parametrize(("cancellations", "scheme"), [("net", "postgresql"), ("drop", "postgresql+psycopg")])
+def test_the_uci_table_gives_the_files_customers_and_cleaning_report(db, shared_data, cancellations, scheme):
+    """``postgresql://`` is read through ADBC, ``postgresql+psycopg://`` through SQLAlchemy (a server-side cursor)."""
     file = shared_data / "online_retail.csv.gz"
     policy = {"cancellations": cancellations}
     want, want_report = rfmlab.customer_table(file, dataset="online_retail", cleaning=policy)
-    got, report = rfmlab.customer_table(db, dataset="online_retail", table="retail", cleaning=policy)
+    url = db.replace("postgresql://", f"{scheme}://")
+    got, report = rfmlab.customer_table(url, dataset="online_retail", table="retail", cleaning=policy)
     assert got.height == {"net": 4317, "drop": 4338}[cancellations]
     assert got.equals(want)
     assert report.to_dict() == want_report.to_dict()

@@ -20,7 +20,8 @@ def log() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def dbs(log, tmp_path_factory) -> dict:
-    """The log as a table ``orders`` in a SQLite file and in a DuckDB file, and as a parquet file."""
+    """The log as a table ``orders`` in a SQLite file (read by sqlite3, and by SQLAlchemy for ``sqlite+pysqlite``)
+    and in a DuckDB file, and as a parquet file."""
     import duckdb
 
     folder = tmp_path_factory.mktemp("dbs")
@@ -35,14 +36,15 @@ def dbs(log, tmp_path_factory) -> dict:
         con.register("log", log.to_arrow())
         con.execute("CREATE TABLE orders AS SELECT * FROM log")
     log.write_parquet(folder / "orders.parquet")
-    return {"sqlite": f"sqlite:///{lite}", "duckdb": f"duckdb:///{duck}", "file": folder / "orders.parquet"}
+    return {"sqlite": f"sqlite:///{lite}", "duckdb": f"duckdb:///{duck}", "file": folder / "orders.parquet",
+            "sqlalchemy": f"sqlite+pysqlite:///{lite}"}  # fmt: skip
 
 
 def test_a_table_in_sqlite_and_duckdb_gives_the_files_customers_and_report_in_several_parts(dbs, monkeypatch):
     want, want_report = rfmlab.customer_table(dbs["file"], dataset="ecommerce")
     monkeypatch.setattr(sql, "BATCH_ROWS", 700)
     monkeypatch.setattr(sql, "PART_ROWS", 2000)  # several batches a part, several parts
-    for which in ("sqlite", "duckdb"):
+    for which in ("sqlite", "duckdb", "sqlalchemy"):
         got, report = rfmlab.customer_table(dbs[which], dataset="ecommerce", table="orders")
         assert got.equals(want), which
         assert report.to_dict() == want_report.to_dict(), which
