@@ -102,10 +102,10 @@ def customer_table(
         analysis_date: the day recency is measured from (default: the day after the last transaction).
         cleaning: ``missing_customer``, ``duplicates``, ``nonpositive_price`` (drop|keep), ``cancellations`` (net|drop).
         filter: a SQL condition on the source's columns, applied before cleaning (``"Country = 'France'"``).
-        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``); credentials also from
-            the standard environment variables.
-        recency_unit: a customer table's recency: ``days`` or ``date`` (the last purchase's date).
-        table, query: with a database URL, the table to read (``schema.table``) or the SQL whose rows are read.
+        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``), over the environment's.
+        recency_unit: a customer table's recency: ``days`` or ``date``.
+        table: with a database URL, the table to read (``schema.table``).
+        query: with a database URL, the SQL whose rows are read (instead of a table).
 
     Returns:
         ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``,
