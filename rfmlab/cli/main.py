@@ -62,8 +62,8 @@ def _task(cfg) -> dict | None:
 
 
 def _scrub_output(uri: str | None) -> None:
-    """Hydra has written the config and the command line into its output folder (``.hydra/*.yaml``) before the
-    task runs: a password in ``dataset.uri`` is taken out of them."""
+    """Hydra has written the config and the command line into its output folder (``.hydra/*.yaml``, and a sweep's
+    ``multirun.yaml``) before the task runs: a password in ``dataset.uri`` is taken out of them."""
     from pathlib import Path
 
     from hydra.core.hydra_config import HydraConfig
@@ -73,9 +73,10 @@ def _scrub_output(uri: str | None) -> None:
     if not uri or not sql.password(str(uri)) or not HydraConfig.initialized():
         return
     hc = HydraConfig.get()
-    if hc.output_subdir is None:
-        return
-    for f in (Path(hc.runtime.output_dir) / hc.output_subdir).glob("*.yaml"):
+    found = [Path(hc.sweep.dir) / "multirun.yaml"]  # a sweep's own copy of the command line, beside its jobs
+    if hc.output_subdir is not None:
+        found += (Path(hc.runtime.output_dir) / hc.output_subdir).glob("*.yaml")
+    for f in (f for f in found if f.is_file()):
         f.write_text(sql.scrub(f.read_text(), str(uri)))
 
 
