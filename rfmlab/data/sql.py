@@ -215,7 +215,15 @@ class Read:
 
 
 def _batches(sql: str, conn) -> Iterator[pl.DataFrame]:
-    yield from pl.read_database(sql, conn, iter_batches=True, batch_size=BATCH_ROWS, infer_schema_length=None)
+    """The result in batches, each column of a type the driver leaves opaque as its stored value (ADBC's PostgreSQL
+    ``numeric``: an Arrow extension type over text, read as numbers where a role needs them) or as text (Python
+    objects polars has no type for: a ``uuid`` through SQLAlchemy)."""
+    for df in pl.read_database(sql, conn, iter_batches=True, batch_size=BATCH_ROWS, infer_schema_length=None):
+        opaque = [c for c, t in df.schema.items() if isinstance(t, pl.Extension)]
+        objects = [c for c, t in df.schema.items() if t == pl.Object]
+        df = df.with_columns(pl.col(c).ext.storage() for c in opaque) if opaque else df
+        yield df.with_columns(pl.Series(c, [None if v is None else str(v) for v in df[c]], dtype=pl.String)
+                              for c in objects)  # fmt: skip
 
 
 def _write(frames: list[pl.DataFrame], folder: Path, out: Read) -> None:

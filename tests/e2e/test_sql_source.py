@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 PASSWORD = "e2e:Pw/7q@Zk-not-real"  # characters a URL must quote: the URL holds it quoted, drivers may echo either
 FORMS = (PASSWORD, quote(PASSWORD, safe=""))
 DDL = """CREATE TABLE retail ("InvoiceNo" text, "StockCode" text, "Description" text, "Quantity" integer,
-         "InvoiceDate" timestamp, "UnitPrice" double precision, "CustomerID" text, "Country" text)"""
+         "InvoiceDate" timestamp, "UnitPrice" numeric(12, 3), "CustomerID" text, "Country" text)"""
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,8 @@ def _leaks(text: str) -> bool:
 
 @pytest.mark.parametrize(("cancellations", "scheme"), [("net", "postgresql"), ("drop", "postgresql+psycopg")])
 def test_the_uci_table_gives_the_files_customers_and_cleaning_report(db, shared_data, cancellations, scheme):
-    """``postgresql://`` is read through ADBC, ``postgresql+psycopg://`` through SQLAlchemy (a server-side cursor)."""
+    """``postgresql://`` is read through ADBC, ``postgresql+psycopg://`` through SQLAlchemy (a server-side cursor);
+    ``numeric`` prices arrive as ADBC's opaque text and as psycopg's decimals, and read as the file's numbers."""
     file = shared_data / "online_retail.csv.gz"
     policy = {"cancellations": cancellations}
     want, want_report = rfmlab.customer_table(file, dataset="online_retail", cleaning=policy)
