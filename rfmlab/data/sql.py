@@ -139,8 +139,11 @@ def connect(uri: str):
     uri = re.sub(r"(://[^/@:]*):\*\*\*@", r"\1@", uri)  # redacted where a run recorded it: libpq's PGPASSWORD, .pgpass
     which = kind(uri)
     if which == "postgresql":
-        dbapi = _driver("adbc_driver_postgresql.dbapi", uri)
-        return dbapi.connect(uri)
+        conn = _driver("adbc_driver_postgresql.dbapi", uri).connect(uri)
+        with conn.cursor() as cur:  # a query cannot change the database (DELETE ... RETURNING, a function's writes)
+            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        conn.commit()  # the next transaction, the query's, is read-only (and never committed)
+        return conn
     if which == "sqlite":
         import sqlite3
 

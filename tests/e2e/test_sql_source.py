@@ -106,3 +106,25 @@ def test_rfmlab_run_and_over_time_take_the_database_url_with_a_query(db, shared_
     assert run.data.params["input"] == db.replace(quote(PASSWORD, safe=""), "***") and not _leaks(out["text"])
     stored = [f for f in Path(tmp_path / "mlruns").rglob("*") if f.is_file()]
     assert not [str(f) for f in stored if any(form.encode() in f.read_bytes() for form in FORMS)]
+
+
+def test_a_query_cannot_write_and_each_failure_is_one_line_without_the_password(db, tmp_path):
+    import psycopg
+
+    from rfmlab.data import sql
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE scratch (a int)")
+        conn.execute("INSERT INTO scratch VALUES (1), (2)")
+        conn.execute("CREATE FUNCTION wipe() RETURNS int LANGUAGE sql AS 'DELETE FROM scratch RETURNING 1'")
+    unreachable = db.rsplit(":", 1)[0] + f":{servers.free_port()}/shop"
+    cases = [(db, None, "SELECT wipe()", "cannot execute DELETE in a read-only transaction"),
+             (db, "nope", None, "dataset.table=nope is not a table of postgresql://rfmlab:***@"),
+             (db.replace("/shop", "/nodb"), "retail", None, 'database "nodb" does not exist'),
+             (unreachable, "retail", None, "cannot connect to postgresql://rfmlab:***@")]  # fmt: skip
+    for url, table, query, words in cases:
+        with pytest.raises(rfmlab.DataError) as e:
+            sql.read(url, table=table, query=query, folder=tmp_path)
+        assert words in str(e.value) and len(str(e.value).splitlines()) == 1 and not _leaks(str(e.value))
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM scratch").fetchone() == (2,)
