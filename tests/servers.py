@@ -48,9 +48,10 @@ def _wait(ok, what: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
 
 
 @contextlib.contextmanager
-def postgres(databases: tuple[str, ...]):
+def postgres(databases: tuple[str, ...], *, password: str | None = None):
     """A PostgreSQL server with ``databases`` created, in a directory of its own (the ``postgres`` user cannot
-    enter pytest's root-only temporary directories), removed at the end; yields its base URL (no database)."""
+    enter pytest's root-only temporary directories), removed at the end; yields its base URL (no database).
+    With ``password``, connections over TCP must give it (scram-sha-256) and the URL holds it."""
     import tempfile
 
     import psycopg
@@ -59,10 +60,14 @@ def postgres(databases: tuple[str, ...]):
     data = tmp / "pgdata"
     if os.geteuid() == 0:
         shutil.chown(tmp, "postgres")
+    auth = ["-A", "trust"]
+    if password:
+        (tmp / "pw").write_text(password)
+        if os.geteuid() == 0:
+            shutil.chown(tmp / "pw", "postgres")
+        auth = ["--auth-host=scram-sha-256", "--auth-local=trust", f"--pwfile={tmp / 'pw'}"]
     subprocess.run(
-        _as_postgres([pg_bin("initdb"), "-D", str(data), "-U", "rfmlab", "-A", "trust"]),
-        check=True,
-        capture_output=True,
+        _as_postgres([pg_bin("initdb"), "-D", str(data), "-U", "rfmlab", *auth]), check=True, capture_output=True
     )
     port = free_port()
     proc = subprocess.Popen(
@@ -72,14 +77,16 @@ def postgres(databases: tuple[str, ...]):
         text=True,
     )
     try:
-        dsn = f"host=127.0.0.1 port={port} user=rfmlab dbname=postgres"
+        dsn = f"host=127.0.0.1 port={port} user=rfmlab dbname=postgres" + (f" password={password}" if password else "")
         _wait(lambda: psycopg.connect(dsn).close() is None, "postgres", proc)
         conn = psycopg.connect(dsn, autocommit=True)
         with conn.cursor() as cur:
             for db in databases:
                 cur.execute(f"CREATE DATABASE {db}")
         conn.close()
-        yield f"postgresql://rfmlab@127.0.0.1:{port}"
+        from urllib.parse import quote
+
+        yield f"postgresql://rfmlab{':' + quote(password, safe='') if password else ''}@127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)

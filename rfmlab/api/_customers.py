@@ -8,7 +8,7 @@ from os import PathLike
 import polars as pl
 
 from rfmlab import pipeline
-from rfmlab.data import frames, locations
+from rfmlab.data import frames, locations, sql
 from rfmlab.data.clean import CleaningReport
 from rfmlab.data.spec import CUSTOMERS, ROLES, TABLE_ROLES, DatasetSpec
 from rfmlab.errors import ConfigError
@@ -23,6 +23,8 @@ _OPTIONS = (
     "filter",
     "storage_options",
     "recency_unit",
+    "table",
+    "query",
 )
 
 
@@ -44,7 +46,9 @@ def dataset_spec(
     d.update({k: v for k, v in options.items() if k in _OPTIONS and v is not None})
     if options.get("analysis_date") is not None:
         d["analysis_date"] = str(options["analysis_date"])
-    if isinstance(source, str) and "://" in source and not locations.is_remote(source):
+    if isinstance(source, str) and locations.is_sql(source):
+        d.update(sql.fields(source, table=options.get("table"), query=options.get("query")), download={}, synthetic={})
+    elif isinstance(source, str) and "://" in source and not locations.is_remote(source):
         d.update(path=None, download={**(d.get("download") or {}), "enabled": True, "url": source, "member": None})
     elif isinstance(source, str | PathLike):
         d.update(path=str(source), download={})
@@ -77,29 +81,31 @@ def customer_table(
     filter: str | None = None,  # noqa: A002 - the config key's name
     storage_options: dict[str, str] | None = None,
     recency_unit: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> tuple[pl.DataFrame, CleaningReport]:
     """The customer table of a transaction log and its cleaning report, by the same streaming load -> clean ->
     RFM as the ``rfmlab`` command; or, with ``dataset="customers"``, a customer table read and checked as training
     reads it.
 
     Args:
-        source: a file path (CSV, .csv.gz, parquet, xlsx; streamed, never read whole except xlsx), a folder of
-            parquet or CSV parts (hive ``key=value`` folders give columns), a glob, an ``s3://`` / ``gs://`` /
-            ``az://`` URL (read where it is), an http(s) URL (downloaded once into the cache), a polars or
-            pandas DataFrame or a polars LazyFrame of transactions, or ``None`` for the ``dataset`` config's own
-            data (the embedded generator for ``ecommerce`` and ``stock_market``).
+        source: a file (CSV, .csv.gz, parquet, xlsx; streamed, xlsx read whole), a folder of parquet or CSV parts
+            (hive ``key=value`` folders give columns), a glob, an ``s3://`` / ``gs://`` / ``az://`` URL (read where
+            it is), a database URL with ``table`` or ``query`` (``postgresql://user@host/db``, ``sqlite:///x.db``,
+            ``duckdb:///x.duckdb``, any SQLAlchemy URL; read in batches), an http(s) URL (downloaded once), a polars
+            or pandas DataFrame or polars LazyFrame, or ``None`` for the ``dataset`` config's own data (generated).
         dataset: a layout and cleaning policy from ``conf/dataset/`` (``online_retail``, ``transactions``,
             ``customers``...) or such a section as a dict; the keyword arguments below override it.
         columns: which column plays each role: ``customer``, ``date``, ``invoice``, ``quantity``, ``price``,
             ``amount`` (``amount``, or ``quantity`` x ``price``); for a customer table ``customer``, ``recency``,
             ``frequency``, ``monetary``, ``tenure_days``, ``avg_order_value``, ``return_rate``.
         analysis_date: the day recency is measured from (default: the day after the last transaction).
-        cleaning: ``missing_customer``, ``duplicates``, ``nonpositive_price`` (drop | keep), ``cancellations``
-            (net | drop).
+        cleaning: ``missing_customer``, ``duplicates``, ``nonpositive_price`` (drop|keep), ``cancellations`` (net|drop).
         filter: a SQL condition on the source's columns, applied before cleaning (``"Country = 'France'"``).
-        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``); credentials also from
-            the standard environment variables.
-        recency_unit: a customer table's recency: ``days`` or ``date`` (the last purchase's date).
+        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``), over the environment's.
+        recency_unit: a customer table's recency: ``days`` or ``date``.
+        table: with a database URL, the table to read (``schema.table``).
+        query: with a database URL, the SQL whose rows are read (instead of a table).
 
     Returns:
         ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``,
@@ -115,9 +121,7 @@ def customer_table(
         >>> customers.columns[:4]
         ['customer_id', 'recency', 'frequency', 'monetary']
     """
-    options = dict(columns=columns, analysis_date=analysis_date, cleaning=cleaning, date_format=date_format)
-    options.update(sheet=sheet, separator=separator, encoding=encoding, return_prefix=return_prefix)
-    options.update(filter=filter, storage_options=storage_options, recency_unit=recency_unit)
+    options = {k: v for k, v in locals().items() if k not in ("source", "dataset")}
     spec, _ = dataset_spec(source, dataset=dataset, **options)
     src = frames.source_of(source) if frames.is_frame(source) else None
     customers, _, report, _ = pipeline.customer_table(spec, source=src)

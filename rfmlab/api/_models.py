@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rfmlab.data import frames, load, locations
+from rfmlab.data import frames, load, locations, sql
 from rfmlab.errors import RfmlabError
 from rfmlab.mlflow_edge import registry, tracking
 from rfmlab.report.exports import spreadsheet_safe
@@ -65,13 +65,14 @@ def check_output(output: str | PathLike, *, source: object, overwrite: bool) -> 
     return target
 
 
-def _input(data: object, *, dataset: dict) -> load.Source:
+def _input(data: object, *, dataset: dict, table: str | None = None, query: str | None = None) -> load.Source:
     if frames.is_frame(data):
         return frames.source_of(data)
     if not locations.may_exist(data):
         raise RfmlabError(f"--input {data} does not exist; give a CSV or parquet file, a folder of parts or a URL")
     fields = {k: v for k, v in dataset.items() if k != "synthetic"}
-    spec = load.DatasetSpec.from_dict({**fields, "path": str(data), "download": {}, "synthetic": {}})
+    where = sql.fields(str(data), table=table, query=query)
+    spec = load.DatasetSpec.from_dict({**fields, **where, "download": {}, "synthetic": {}})
     return load.scan(spec, with_digest=False)  # a log is streamed: load -> clean -> RFM never hold it whole
 
 
@@ -85,10 +86,13 @@ def score(
     overwrite: bool = False,
     tracking_uri: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> pl.DataFrame:
     """Segment customers with a logged model: ``data`` is a customer table (``customer_id`` and the model's
     feature columns) or a transaction log, as a file path, a folder or glob of parts, an object-store URL
-    (``s3://``...; credentials from the environment) or a polars / pandas frame.
+    (``s3://``...; credentials from the environment), a database URL with ``table`` or ``query``
+    (``postgresql://user@host/db``...) or a polars / pandas frame.
 
     Args:
         model: ``models:/rfm-segmenter@champion``, ``runs:/RUN_ID/model``...
@@ -103,13 +107,16 @@ def score(
     target = None if output is None else check_output(output, source=data, overwrite=overwrite)
     if not frames.is_frame(data) and not locations.may_exist(data):
         _input(data, dataset={})  # the missing input is named before the model is loaded
+    if not frames.is_frame(data):
+        sql.fields(str(data), table=table, query=query)  # --table / --query with a file: refused before the model
     uri = tracking.store_uri(tracking_uri)
     tracking.check_server(uri)
     segmenter = registry.load_segmenter(model, uri)
     layout = dataset_config(dataset) if dataset else dict(segmenter.dataset)
-    src = _input(data, dataset=layout)
+    src = _input(data, dataset=layout, table=table, query=query)
     if segmenter.looks_like_customer_table(src.head):
-        segmenter.check_customer_table(src.head, source=f"--input {data}" if not frames.is_frame(data) else "data")
+        shown = "data" if frames.is_frame(data) else f"--input {locations.shown(str(data))}"
+        segmenter.check_customer_table(src.head, source=shown)
     try:
         out = segmenter.score(src, as_of=as_of, dataset=layout, progress=progress)
     except RfmlabError as e:

@@ -8,7 +8,7 @@ from os import PathLike
 import polars as pl
 
 from rfmlab import features, segments
-from rfmlab.data import locations
+from rfmlab.data import locations, sql
 from rfmlab.errors import RfmlabError
 from rfmlab.jobs import timeline as timeline_job
 from rfmlab.mlflow_edge import registry, tracking
@@ -49,8 +49,11 @@ def over_time(
     experiment: str = "timeline",
     psi_threshold: float = 0.2,
     tracking_uri: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> dict:
-    """Follow the customers of the log ``data`` (a file, a folder or glob of parts, an object-store URL) through
+    """Follow the customers of the log ``data`` (a file, a folder or glob of parts, an object-store URL, a database
+    URL with ``table`` or ``query``) through
     snapshots every ``every`` (week, month, quarter), segmented by ``model`` (``models:/rfm-segmenter@champion``)
     or a rule ``scheme`` (rfm11...), and log shares, transition matrices, the Sankey, paths, activity and PSI drift
     in one MLflow run.
@@ -65,6 +68,7 @@ def over_time(
         raise RfmlabError(f"every={every!r}; use week, month or quarter")
     if not locations.may_exist(data):
         raise RfmlabError(f"--input {data} does not exist; give a transaction log file, a folder of parts or a URL")
+    sql.fields(str(data), table=table, query=query)  # --table / --query with a file: refused before the run
     uri = tracking.store_uri(tracking_uri)
     tracking.check_server(uri)
     if model:
@@ -77,6 +81,8 @@ def over_time(
     spec = TimelineSpec(
         dataset=layout,
         input=str(data),
+        table=table,
+        query=query,
         every=every,
         start=features.parse_date(start),
         end=features.parse_date(end),

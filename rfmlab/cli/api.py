@@ -5,6 +5,7 @@ overrides give the same metrics and labels."""
 from __future__ import annotations
 
 import dataclasses
+from os import PathLike
 from typing import TYPE_CHECKING
 
 from rfmlab.cli import CONF_DIR
@@ -23,6 +24,7 @@ def compose(overrides: list[str]) -> tuple[dict, str]:
 
     from rfmlab.cli import overrides as checks
     from rfmlab.cli.main import plain_config
+    from rfmlab.data import locations
     from rfmlab.errors import ConfigError
 
     checks.check(list(overrides))
@@ -30,8 +32,14 @@ def compose(overrides: list[str]) -> tuple[dict, str]:
         with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as e:
-        raise ConfigError(f"{str(e).strip().splitlines()[0]}; check the overrides {list(overrides)}") from e
+        shown = [locations.shown(a) if "://" in a else a for a in overrides]  # a database URL's password stays out
+        raise ConfigError(f"{str(e).strip().splitlines()[0]}; check the overrides {shown}") from None
     return plain_config(cfg)
+
+
+def _quoted(value: str) -> str:
+    """A value as a quoted Hydra override value (a URL's ``?``, ``=`` and ``&`` are not Hydra's grammar)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def run(
@@ -46,9 +54,10 @@ def run(
     Args:
         overrides: the command line's ``key=value`` strings, e.g. ``["search=none", "algorithm.params.n_clusters=6"]``
             (no ``-m``: sweep from the shell or loop in Python).
-        data: an in-memory transaction log (polars or pandas DataFrame, polars LazyFrame) read instead of
-            ``dataset.path``, in the layout of the ``dataset`` config (choose it with ``dataset=NAME`` and
-            ``dataset.columns.*`` overrides).
+        data: what the run reads, in the layout of the ``dataset`` config (choose it with ``dataset=NAME`` and
+            ``dataset.columns.*`` overrides): an in-memory transaction log (polars or pandas DataFrame, polars
+            LazyFrame), or a source as one string: a path, folder, glob or object-store URL (``dataset.path``) or a
+            database URL (``dataset.uri``; give ``dataset.table=`` or ``dataset.query=`` among the overrides).
         tracking_uri: the MLflow store (default ``$MLFLOW_TRACKING_URI`` or ``sqlite:///mlruns/mlflow.db``).
         experiment: the MLflow experiment (default: the dataset's name).
 
@@ -65,13 +74,16 @@ def run(
     """
     from rfmlab import jobs
     from rfmlab.api import load_run
-    from rfmlab.data import frames
+    from rfmlab.data import frames, locations
 
     args = list(overrides or [])
     if tracking_uri:
         args.append(f"tracking.uri={tracking_uri}")
     if experiment:
         args.append(f"tracking.experiment={experiment}")
+    if isinstance(data, str | PathLike):
+        args.append(f"dataset.{'uri' if locations.is_sql(str(data)) else 'path'}={_quoted(str(data))}")
+        data = None
     if data is not None and not any(a.startswith("dataset.path=") for a in args):
         args.append("dataset.path=null")  # the frame is the data (a layout's required path is not asked for)
     plain, cfg_yaml = compose(args)

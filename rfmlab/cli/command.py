@@ -68,4 +68,5 @@ def in_command_terms(layout: str | None):
             r"dataset\.(date_format|encoding|separator)", rf"the \1 of the {layout} layout (conf/dataset/)", msg
         )
         msg = msg.replace("set dataset.path to an existing file", "give an existing --input")
+        msg = re.sub(r"dataset\.(table|query)\b", r"--\1", msg.replace("dataset.uri=", "--input "))
         raise type(e)(msg) from e

@@ -21,11 +21,14 @@ def plain_config(cfg) -> tuple[dict, str]:
 
     from rfmlab.errors import RfmlabError
 
+    if OmegaConf.select(cfg, "dataset.uri") and OmegaConf.is_missing(cfg.dataset, "path"):
+        cfg = OmegaConf.merge(cfg, {"dataset": {"path": None}})  # a database is the source: no file is asked for
     try:
         plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except MissingMandatoryValue as e:
         key = getattr(e, "full_key", "") or str(e)
-        raise RfmlabError(f"{key} is required for this config; set it on the command line, e.g. {key}=...") from e
+        also = " (or dataset.uri=DATABASE_URL with dataset.table)" if key == "dataset.path" else ""
+        raise RfmlabError(f"{key} is required for this config{also}; set it on the command line, e.g. {key}=...") from e
     except InterpolationResolutionError as e:
         raise RfmlabError(f"config value cannot be resolved: {str(e).splitlines()[0]}") from e
     return plain, OmegaConf.to_yaml(cfg, resolve=True)
@@ -40,6 +43,7 @@ def _task(cfg) -> dict | None:
 
     try:
         plain, cfg_yaml = plain_config(cfg)
+        _scrub_output((plain.get("dataset") or {}).get("uri"))
         plain["sweep_id"] = sweep.sweep_id()
         settings = jobs.Settings.from_config(plain)  # every section validated here, before any run starts
         return jobs.run(settings, config_yaml=cfg_yaml)
@@ -57,6 +61,25 @@ def _task(cfg) -> dict | None:
         sys.exit(128 + e.signum if isinstance(e, Terminated) else 130)
 
 
+def _scrub_output(uri: str | None) -> None:
+    """Hydra has written the config and the command line into its output folder (``.hydra/*.yaml``, and a sweep's
+    ``multirun.yaml``) before the task runs: a password in ``dataset.uri`` is taken out of them."""
+    from pathlib import Path
+
+    from hydra.core.hydra_config import HydraConfig
+
+    from rfmlab.data import sql
+
+    if not uri or not sql.password(str(uri)) or not HydraConfig.initialized():
+        return
+    hc = HydraConfig.get()
+    found = [Path(hc.sweep.dir) / "multirun.yaml"]  # a sweep's own copy of the command line, beside its jobs
+    if hc.output_subdir is not None:
+        found += (Path(hc.runtime.output_dir) / hc.output_subdir).glob("*.yaml")
+    for f in (f for f in found if f.is_file()):
+        f.write_text(sql.scrub(f.read_text(), str(uri)))
+
+
 def _check_overrides(args: list[str]) -> None:
     from rfmlab.cli import overrides
     from rfmlab.errors import RfmlabError
@@ -65,7 +88,13 @@ def _check_overrides(args: list[str]) -> None:
     try:
         overrides.check(args)
     except RfmlabError as e:
-        console.error(str(e))
+        from rfmlab.data import sql
+
+        message = str(e)
+        for a in args:  # a database URL's password is never printed
+            if a.lstrip("+").startswith("dataset.uri="):
+                message = sql.scrub(message, a.split("=", 1)[1].strip("'\""))
+        console.error(message)
         sys.exit(2)
 
 

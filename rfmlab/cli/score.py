@@ -14,8 +14,10 @@ def main(argv: list[str] | None = None) -> None:
         "--input",
         required=True,
         help="customers (customer_id, recency, ...) or a log: a CSV or parquet "
-        "file, a folder or glob of parts, an s3:// gs:// az:// URL",
+        "file, a folder or glob of parts, an s3:// gs:// az:// URL, or a database URL with --table or --query",
     )
+    ap.add_argument("--table", default=None, help="with a database URL as --input: the table to read (schema.table)")
+    ap.add_argument("--query", default=None, help="with a database URL as --input: the SQL whose rows are read")
     ap.add_argument(
         "--output",
         required=True,
@@ -37,11 +39,12 @@ def _score(args) -> None:
     from rich.progress import Progress
 
     from rfmlab import api
+    from rfmlab.data import locations
     from rfmlab.report import console
 
     api.check_output(args.output, source=args.input, overwrite=args.overwrite)  # before the model is loaded
     with Progress(console=console.console, transient=True) as bar, in_command_terms(args.dataset):
-        task = bar.add_task(f"scoring {args.input} with {args.model}", total=None)
+        task = bar.add_task(f"scoring {locations.shown(args.input)} with {args.model}", total=None)
         out = api.score(
             args.model,
             args.input,
@@ -51,6 +54,8 @@ def _score(args) -> None:
             overwrite=args.overwrite,
             tracking_uri=args.tracking_uri,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            table=args.table,
+            query=args.query,
         )
     counts = out["segment"].value_counts(sort=True)
     console.console.print(

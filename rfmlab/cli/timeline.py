@@ -21,8 +21,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--input",
         required=True,
-        help="the transaction log (CSV, .csv.gz, parquet, xlsx; a folder or glob of parts; an s3:// gs:// az:// URL)",
+        help="the transaction log (CSV, .csv.gz, parquet, xlsx; a folder or glob of parts; an s3:// gs:// az:// URL; "
+        "a database URL with --table or --query)",
     )
+    ap.add_argument("--table", default=None, help="with a database URL as --input: the table to read (schema.table)")
+    ap.add_argument("--query", default=None, help="with a database URL as --input: the SQL whose rows are read")
     ap.add_argument("--dataset", default=None, help="its layout and cleaning (default: the model's; with --scheme: "
                                                     "required unless the log is in the ecommerce layout)")  # fmt: skip
     ap.add_argument("--every", default="month", choices=["week", "month", "quarter"], help="snapshot spacing")
@@ -49,6 +52,8 @@ def _track(args) -> None:
             experiment=args.experiment,
             psi_threshold=args.psi_threshold,
             tracking_uri=args.tracking_uri,
+            table=args.table,
+            query=args.query,
         )
     snaps = out["snapshots"]
     console.console.print(f"tracked {len(snaps)} snapshots ({snaps[0]} .. {snaps[-1]})")

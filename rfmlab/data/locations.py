@@ -41,6 +41,13 @@ def is_remote(path: str | None) -> bool:
     return scheme(str(path or "")) in REMOTE
 
 
+def is_sql(uri: object) -> bool:
+    """``uri`` is a database URL (``dataset.uri``, read by ``data.sql``): a scheme that is not an object store's, a
+    web address's or a local file's."""
+    s = scheme(str(uri or ""))
+    return s is not None and s not in REMOTE and s not in ("http", "https", "file")
+
+
 def is_glob(path: str) -> bool:
     return bool(GLOB.search(str(path)))
 
@@ -69,21 +76,22 @@ def scrub(text: str, options: dict | None) -> str:
 
 
 def redact_section(section: dict) -> dict:
-    """A ``dataset`` config section fit to log or keep in a model: secret storage options as ``***``, the path
-    without a password or query values."""
+    """A ``dataset`` config section fit to log or keep in a model: secret storage options as ``***``, the path and
+    the database URL without a password or query values."""
     out = dict(section)
     if out.get("storage_options"):
         out["storage_options"] = redact_options(out["storage_options"])
-    if isinstance(out.get("path"), str) and scheme(out["path"]):
-        out["path"] = shown(out["path"])
+    for key in ("path", "uri"):
+        if isinstance(out.get(key), str) and scheme(out[key]):
+            out[key] = shown(out[key])
     return out
 
 
 def may_exist(path: str | Path) -> bool:
-    """``path`` names something a source can be: an object-store URL or a glob (checked when read), an existing
-    file or folder."""
+    """``path`` names something a source can be: an object-store or database URL or a glob (checked when read),
+    an existing file or folder."""
     text = str(path)
-    return is_remote(text) or is_glob(text) or Path(text).expanduser().exists()
+    return is_remote(text) or is_sql(text) or is_glob(text) or Path(text).expanduser().exists()
 
 
 def text_format(name: str) -> str | None:

@@ -7,18 +7,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from rfmlab.data import files, locations, parts, synthetic
+from rfmlab.data import files, locations, parts, sql, synthetic
 from rfmlab.data.spec import DatasetSpec
 from rfmlab.errors import ConfigError, DataError
 
 
 def is_synthetic(spec: DatasetSpec) -> bool:
-    return spec.path in (None, "", "synthetic") and not (spec.download or {}).get("enabled") and bool(spec.synthetic)
+    given = spec.path not in (None, "", "synthetic") or spec.uri or (spec.download or {}).get("enabled")
+    return not given and bool(spec.synthetic)
 
 
 def source_path(spec: DatasetSpec) -> Path:
@@ -36,7 +38,7 @@ def source_path(spec: DatasetSpec) -> Path:
             member=dl.get("member"),
         )
     raise DataError(
-        f"dataset {spec.name} needs a file: set dataset.path=FILE"
+        f"dataset {spec.name} needs a file: set dataset.path=FILE (or dataset.uri=DATABASE_URL with dataset.table)"
         + (" or dataset.download.enabled=true to fetch it" if dl.get("url") else "")
     )
 
@@ -107,6 +109,7 @@ class Source:
     fields: int | None = None  # the columns of each CSV part (partition columns apart); None: all of lf's
     digest_note: str | None = None  # why the digest is not computed
     options: dict | None = None  # the storage options: their secrets never reach a message
+    lineage: dict | None = None  # a SQL source: ``data.server`` (its URL, redacted) and ``data.query``
 
     @property
     def name(self) -> str:
@@ -181,6 +184,12 @@ def _opened(spec: DatasetSpec) -> tuple[Source, object]:
     src = Source(lf=pl.LazyFrame(), head=pl.DataFrame(), digest="", separator=spec.separator)
     src.options = spec.storage_options
     given = "" if spec.path in (None, "") else str(spec.path)
+    if spec.uri:
+        got = sql.read(spec.uri, table=spec.table, query=spec.query, folder=cache_root() / "sql")
+        src.shown, src.lf = got.server, got.scan()
+        src.lineage = {"data.server": got.server, "data.query": got.query}
+        weakref.finalize(src, got.remove)  # the parts go with the source (at the latest when the process ends)
+        return src, lambda: (got.digest, None)
     if locations.is_remote(given):
         src.shown = locations.shown(given)
         src.lf = _reading(src, lambda: parts.scan_remote(spec))

@@ -87,6 +87,9 @@ class DatasetSpec:
     filter: str | None = None  # a SQL predicate on the source's columns (``pl.sql_expr``), applied before cleaning
     storage_options: dict = field(default_factory=dict)  # object-store options (s3://, gs://, az://) for polars
     recency_unit: str = "days"  # a customer table's recency: days, or the date of the last purchase
+    uri: str | None = None  # a database URL (data.sql): read with ``table`` or ``query`` instead of ``path``
+    table: str | None = None  # the table (schema.table) to read from ``uri``
+    query: str | None = None  # or the SQL query whose rows are read from ``uri``
 
     @property
     def is_table(self) -> bool:
@@ -107,6 +110,7 @@ class DatasetSpec:
         except TypeError as e:
             raise ConfigError(f"dataset.columns: {e}; valid keys are {list(kind.__dataclass_fields__)}") from e
         _check_timezone(d.get("timezone"))
+        _check_sql(d)
         _check_filter(d.get("filter"))
         d["storage_options"] = _storage_options(d.get("storage_options"))
         if d.get("recency_unit", "days") not in RECENCY_UNITS:
@@ -115,6 +119,24 @@ class DatasetSpec:
                 "last purchase) or date (it holds the last purchase's date; recency counted to dataset.analysis_date)"
             )
         return cls(columns=columns, **d)
+
+
+def _check_sql(d: dict) -> None:
+    """A SQL source: ``uri`` a database URL with exactly one of ``table`` and ``query``, and no ``path`` beside it."""
+    uri, table, query = (d.get(k) or None for k in ("uri", "table", "query"))
+    if uri is None:
+        if table or query:
+            key = "dataset.table" if table else "dataset.query"
+            raise ConfigError(f"{key} reads from a database: give its URL too, dataset.uri=postgresql://user@host/db")
+        return
+    from rfmlab.data import locations, sql
+
+    if d.get("path") not in (None, ""):
+        raise ConfigError(
+            f"dataset.uri={locations.shown(str(uri))} and dataset.path={locations.shown(str(d['path']))} both name "
+            "the data; keep one (dataset.path=null for the database)"
+        )
+    sql.check(str(uri), table=table, query=query)
 
 
 def _check_filter(text: str | None) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import platform
 
 from rfmlab import cluster, pipeline
-from rfmlab.data import dates, locations
+from rfmlab.data import dates, locations, sql
 from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console
@@ -62,9 +62,13 @@ def params(s: Settings) -> dict:
 
 
 def config_text(s: Settings, config_yaml: str) -> str:
-    """The resolved config as logged (``config/config.yaml``): no secret storage option, no password in the path."""
-    path = str(s.dataset.path or "")
-    text = config_yaml.replace(path, locations.shown(path)) if locations.scheme(path) else config_yaml
+    """The resolved config as logged (``config/config.yaml``): no secret storage option, no password in the path
+    or the database URL."""
+    text = config_yaml
+    for url in (str(s.dataset.path or ""), str(s.dataset.uri or "")):
+        text = text.replace(url, locations.shown(url)) if locations.scheme(url) else text
+    if s.dataset.uri:
+        text = sql.scrub(text, s.dataset.uri)
     return locations.scrub(text, s.dataset.storage_options)
 
 
@@ -72,11 +76,19 @@ def _source(s: Settings) -> str:
     dataset, download = s.dataset, s.dataset.download or {}
     if s.data is not None:
         return "in-memory frame (rfmlab.run(data=...))"
+    if dataset.uri:
+        return "sql:" + locations.shown(str(dataset.uri))
     if dataset.path:
         return locations.shown(str(dataset.path))
     if download.get("enabled"):
         return str(download.get("url"))
     return f"synthetic:{dataset.kind}"
+
+
+def _sql(out: dict) -> dict:
+    """The lineage of a SQL source as ``log_input`` takes it: the server (redacted) and the query run."""
+    lineage = out.get("lineage") or {}
+    return {"query": lineage["data.query"]} if lineage else {}
 
 
 def say_dates(out: dict) -> None:
@@ -107,7 +119,8 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
             return
         if name == "load":
             handle.log_params({"data.digest": out["digest"], "data.date_format": out.get("date_format") or "native"})
-            handle.log_input(out["head"], s.dataset.name, source=_source(s), digest=out["digest"])
+            handle.log_params(out.get("lineage") or {})
+            handle.log_input(out["head"], s.dataset.name, source=_source(s), digest=out["digest"], **_sql(out))
         elif name == "clean":
             console.cleaning_report(out)
             handle.log_dict(out.to_dict(), catalog.CLEANING_REPORT)

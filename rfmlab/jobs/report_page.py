@@ -81,12 +81,21 @@ def _search(rec: dict, reader: _Reader) -> dict | None:
     }
 
 
+def _source(p: dict) -> str:
+    """Where the run's data came from, in words: a database (the server as logged, its query), a path, the generator."""
+    if p.get("data.server") not in (None, "None"):
+        return f"{p['data.query']} on {p['data.server']}"
+    if p.get("dataset.path") not in (None, "None"):
+        return p["dataset.path"]
+    return "the embedded synthetic log"
+
+
 def segmentation_facts(rec: dict, reader: _Reader, *, url: str) -> page.Facts:
     p, m = rec["params"], rec["metrics"]
     profile = reader.table(catalog.PROFILE)
     cleaning = reader.file(catalog.CLEANING_REPORT)
     fitted = {k.split(".", 2)[2]: v for k, v in p.items() if k.startswith("algorithm.params.")}
-    source = p.get("dataset.path") if p.get("dataset.path") not in (None, "None") else "the embedded synthetic log"
+    source = _source(p)
     return page.Facts(
         title=f"Customer segments: {p.get('dataset.name', rec['experiment'])}",
         run_id=rec["run_id"],

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import polars as pl
 
 from rfmlab import timeline
+from rfmlab.data import locations
 from rfmlab.mlflow_edge import catalog, tracking
 from rfmlab.report import console, timeline_description
 
@@ -41,8 +42,9 @@ def run(spec: timeline.TimelineSpec, *, segment, reference: dict | None, tags: d
     with tracking.start_run(
         uri, experiment=spec.experiment, run_name=f"track-{spec.every}", tags={**tags, "rfmlab.track": spec.every}
     ) as h:
-        h.log_params({"input": spec.input, "every": spec.every, "start": str(spec.start), "end": str(spec.end),
-                      "psi_threshold": spec.psi_threshold, "dataset.name": spec.dataset.get("name")})  # fmt: skip
+        h.log_params({"input": locations.shown(spec.input), "every": spec.every, "start": str(spec.start),
+                      "end": str(spec.end), "psi_threshold": spec.psi_threshold,
+                      "dataset.name": spec.dataset.get("name"), "table": spec.table, "query": spec.query})  # fmt: skip
         tables, log = timeline.snapshot_tables(spec, stage=console.stage)
         h.log_dict(log.report.to_dict(), catalog.CLEANING_REPORT)
         with console.stage("segments per snapshot"):

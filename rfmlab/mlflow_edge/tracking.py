@@ -277,12 +277,18 @@ class RunHandle:
     def log_dir(self, local: Path, path: str) -> None:
         self._client().log_artifacts(self.run_id, str(local), path)
 
-    def log_input(self, df, name: str, *, source: str, digest: str, context: str = "training") -> None:
+    def log_input(
+        self, df, name: str, *, source: str, digest: str, context: str = "training", query: str | None = None
+    ) -> None:
+        """The dataset the run read (its first 1,000 rows' schema and profile): ``source`` is ``synthetic:KIND``,
+        ``sql:URL`` (redacted; ``query`` the SQL run), an http(s) URL or a local path."""
         mlflow = mlflow_module()
         from mlflow.data.code_dataset_source import CodeDatasetSource
 
         if source.startswith("synthetic:"):
             src = CodeDatasetSource(tags={"generator": f"rfmlab.data.synthetic.{source.split(':', 1)[1]}"})
+        elif source.startswith("sql:"):
+            src = CodeDatasetSource(tags={"server": source.split(":", 1)[1], "query": str(query)[:5000]})
         elif source.startswith(("http://", "https://")):
             src = source
         else:

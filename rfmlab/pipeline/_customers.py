@@ -77,7 +77,8 @@ def clean_log(
         tx = canonical(src.lf, with_hash=True, own_ids=False)  # the first pass needs no invoice ids
         zone = load.zone_note(spec, src.lf.collect_schema()[spec.columns.resolve(src.head.columns).date])
         fmt = {"date_format": spec.date_format, "detected": detected, "zone": zone}
-        on_stage("load", {"head": src.head, "digest": src.digest, "digest_note": src.digest_note, **fmt})
+        on_stage("load", {"head": src.head, "digest": src.digest, "digest_note": src.digest_note, **fmt,
+                          "lineage": src.lineage})  # fmt: skip
     with stage("clean"), reading(src):
         has_price = spec.columns.amount is None
         kept, repeats, report, bad, tail = clean_mod.scan(
@@ -137,7 +138,8 @@ def table_of(
     cleaned (``source: customer table``)."""
     with stage("load"):
         src = source or load.scan(spec)
-        on_stage("load", {"head": src.head, "digest": src.digest, "digest_note": src.digest_note})
+        on_stage("load", {"head": src.head, "digest": src.digest, "digest_note": src.digest_note,
+                          "lineage": src.lineage})  # fmt: skip
     with stage("features"), reading(src):
         customers, as_of = tables.customers(src, spec=spec, as_of=as_of)
         report = tables.report(customers, spec=spec)

@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 
 from rfmlab import pipeline
-from rfmlab.data import load
+from rfmlab.data import load, sql
 from rfmlab.errors import DataError
 from rfmlab.features import snapshots
 
@@ -21,6 +21,8 @@ class TimelineSpec:
 
     dataset: dict  # layout and cleaning of the log (the model's, or --dataset's)
     input: str
+    table: str | None = None  # a database URL as input: its table, or
+    query: str | None = None  # the SQL whose rows are read
     every: str = "month"
     start: date | None = None
     end: date | None = None
@@ -32,13 +34,14 @@ def snapshot_tables(
     spec: TimelineSpec, *, stage=pipeline.no_stage, on_stage=lambda n, o: None
 ) -> tuple[dict[date, pl.DataFrame], pipeline.CleanLog]:
     """The customer table at each snapshot date, from one cleaning pass over the log."""
+    where = sql.fields(spec.input, table=spec.table, query=spec.query)
     ds = load.DatasetSpec.from_dict({**{k: v for k, v in spec.dataset.items() if k != "synthetic"},
-                                     "path": spec.input, "download": {}, "synthetic": {}})  # fmt: skip
+                                     **where, "download": {}, "synthetic": {}})  # fmt: skip
     log = pipeline.clean_log(ds, stage=stage, on_stage=on_stage)
     with stage("fold the kept lines"), pipeline.reading(log.src):
         rows = snapshots.fold(log.kept)
     if rows.height == 0:
-        raise DataError(f"no line of {spec.input} is left after cleaning; check --dataset and the file")
+        raise DataError(f"no line of {log.src.name} is left after cleaning; check --dataset and the file")
     days = rows[snapshots.DAY]
     when = snapshots.dates(days.min(), days.max(), every=spec.every, start=spec.start, end=spec.end)
     with stage(f"{len(when)} snapshots ({spec.every})"):
