@@ -58,17 +58,19 @@ def run(days: pl.DataFrame, *, as_of: date, spec: ClvSpec, seed: int = 0, custom
     """``ClvResult`` of a log's purchase days (``purchase_days``) as of ``as_of``; ``customers`` keeps only those
     ids (the customer table's: a customer cleaning dropped is not predicted). A holdout (``spec.holdout_days``)
     fits the calibration period once more and validates it on the days after."""
-    summary = summarise(days, as_of=as_of, time_unit=spec.time_unit)
-    if customers is not None:
-        summary = summary.filter(pl.col("customer_id").is_in(customers.implode()))
-    params = fit_params(summary, spec=spec, seed=seed)
-    holdout = None
-    if spec.holdout_days:
+
+    def kept(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame if customers is None else frame.filter(pl.col("customer_id").is_in(customers.implode()))
+
+    summary = kept(summarise(days, as_of=as_of, time_unit=spec.time_unit))
+    cal = start = holdout = None
+    if spec.holdout_days:  # checked before any fit
         cal, start = _holdout.split(days, as_of=as_of, holdout_days=spec.holdout_days, time_unit=spec.time_unit)
-        if customers is not None:
-            cal = cal.filter(pl.col("customer_id").is_in(customers.implode()))
+        cal = kept(cal)
         if cal.height < 2 or start <= days["day"].min():
             raise ConfigError(f"clv.holdout_days={spec.holdout_days} leaves no calibration period; use fewer days")
+    params = fit_params(summary, spec=spec, seed=seed)
+    if cal is not None:
         holdout = _holdout.validate(days, cal, start=start, end=as_of, params=fit_params(cal, spec=spec, seed=seed))
     return ClvResult(
         params=params,
