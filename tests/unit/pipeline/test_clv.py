@@ -91,3 +91,8 @@ def test_holdout_longer_than_the_log_is_refused():
     days = clv.purchase_days(clv.simulate(50, bgnbd={"r": 1, "alpha": 5, "a": 1, "b": 3}, gg={"p": 6, "q": 4, "v": 15}))
     with pytest.raises(ConfigError, match="clv.holdout_days"):
         clv.run(days, as_of=clv.end_of(273), spec=clv.ClvSpec(enabled=True, holdout_days=400))
+
+
+def test_clv_on_a_customer_table_is_refused(composed_config):
+    with pytest.raises(ConfigError, match="needs a transaction log"):
+        Settings.from_config(composed_config(["dataset=customers", "dataset.path=x.csv", "clv.enabled=true"]))
