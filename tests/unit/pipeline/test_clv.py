@@ -22,10 +22,9 @@ SCHEME = (
 def run(composed_config):
     cfg = composed_config(
         [
-            "dataset.synthetic.n_customers=800",
+            "dataset.synthetic.n_customers=500",
             "seed=3",
             "clv.enabled=true",
-            "clv.holdout_days=60",
             "evaluation.stability.enabled=false",
             "features.columns=[recency,frequency,monetary,p_alive,clv]",
             "segments=[rfm11]",
@@ -48,7 +47,7 @@ def test_the_customer_table_has_clv_and_the_run_its_parameters(run):
     assert set(prep.clv.params.metrics()) == {f"clv.bgnbd.{k}" for k in ("r", "alpha", "a", "b")} | {
         f"clv.gg.{k}" for k in ("p", "q", "v")
     }
-    assert prep.clv.holdout is not None and prep.clv.holdout.calibration.height == 8
+    assert prep.clv.holdout is None  # clv.holdout_days=0 (tested in tests/unit/clv and tests/e2e/test_clv.py)
     # the rule scheme on p_alive: its rule and its fallback split the customers at 0.3
     gone = fit.customers.filter(pl.col("alive") == "Likely gone")
     assert gone.height > 0 and (gone["p_alive"] <= 0.3).all()
