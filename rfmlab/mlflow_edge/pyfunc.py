@@ -47,8 +47,7 @@ class RfmSegmenterModel(mlflow.pyfunc.PythonModel):
 
         params = params or {}
         try:
-            optional = FEATURE_COLUMNS if self.segmenter.clv else []  # RFM's columns give CLV's (with_clv)
-            df = request_frame(model_input, columns=self.segmenter.columns, optional=optional)
+            df = request_frame(model_input, **request_columns(self.segmenter))
             out = self.segmenter.score(df, as_of=params.get("as_of") or None)
         except RequestError:
             raise
@@ -101,6 +100,15 @@ def _numbers(values: pd.Series, *, name: str) -> list[float]:
             raise RequestError(f"column {name!r} holds {v!r} in row {row}; it needs a finite number")
         out.append(x)
     return out
+
+
+def request_columns(segmenter: Segmenter) -> dict:
+    """The customer-table columns a request must and may give: with CLV, RFM's columns give CLV's
+    (``Segmenter.with_clv``), so a clustering column p_alive or clv may be left out."""
+    if not segmenter.clv:
+        return {"columns": segmenter.columns}
+    required = [c for c in segmenter.columns if c not in CLV_COLUMNS]
+    return {"columns": required, "optional": [*FEATURE_COLUMNS, *CLV_COLUMNS]}
 
 
 def request_frame(model_input, *, columns: list[str], optional=()) -> pl.DataFrame:

@@ -95,3 +95,17 @@ def test_holdout_longer_than_the_log_is_refused():
 def test_clv_on_a_customer_table_is_refused(composed_config):
     with pytest.raises(ConfigError, match="needs a transaction log"):
         Settings.from_config(composed_config(["dataset=customers", "dataset.path=x.csv", "clv.enabled=true"]))
+
+
+def test_a_served_clv_model_takes_an_rfm_table_without_clvs_columns(run):
+    import pandas as pd
+
+    from rfmlab.mlflow_edge.pyfunc import RfmSegmenterModel
+
+    _, prep, _, segmenter = run
+    table = prep.customers.drop(CLV_COLUMNS).head(20).to_pandas()  # p_alive, clv are clustering columns
+    out = RfmSegmenterModel(segmenter).predict(None, pd.DataFrame(table))
+    direct = segmenter.score(prep.customers.drop(CLV_COLUMNS).head(20))
+    assert list(out.columns) == segmenter.output_columns
+    assert out["clv"].tolist() == pytest.approx(direct["clv"].to_list())
+    assert out["cluster"].tolist() == direct["cluster"].to_list()
