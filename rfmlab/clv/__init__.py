@@ -8,7 +8,7 @@
 - ``by_group``: expected value per segment or cluster; ``simulate``: logs with known parameters.
 """
 
-from rfmlab.clv._fit import INSTALL, fit_bgnbd, fit_gamma_gamma, repeaters, spend_correlation
+from rfmlab.clv._fit import INSTALL, fit_bgnbd, fit_gamma_gamma, repeaters, require, spend_correlation
 from rfmlab.clv._holdout import Holdout, calibration_table, split, validate
 from rfmlab.clv._predict import (
     PREDICTION_COLUMNS,
@@ -51,6 +51,7 @@ __all__ = [
     "predict",
     "purchase_days",
     "repeaters",
+    "require",
     "run",
     "simulate",
     "spend_correlation",

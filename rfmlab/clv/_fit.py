@@ -23,6 +23,20 @@ BGNBD = ("r", "alpha", "a", "b")
 GG = ("p", "q", "v")
 
 
+def require() -> None:
+    """Refuse ``clv.enabled`` at once (before any data is read) where pymc-marketing is not installed."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("pymc_marketing") is not None
+    except ValueError:  # blocked in sys.modules (None): what an uninstalled package looks like to an import
+        found = False
+    if not found:
+        raise ConfigError(
+            f"clv.enabled=true needs pymc-marketing, which is not installed: {INSTALL} (or set clv.enabled=false)"
+        )
+
+
 def _pymc():
     try:
         from pymc_extras.prior import Prior

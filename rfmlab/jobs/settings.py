@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from rfmlab.cluster import AlgorithmSpec
-from rfmlab.clv import ClvSpec
+from rfmlab.clv import ClvSpec, require
 from rfmlab.data import locations
 from rfmlab.data.schema import CLV_COLUMNS
 from rfmlab.data.source import Source
@@ -121,6 +121,8 @@ def _check_clv(clv: ClvSpec, *, dataset: DatasetSpec, features: FeatureSpec) -> 
     wanted = [c for c in features.columns if c in CLV_COLUMNS]
     if wanted and not clv.enabled:
         raise ConfigError(f"features.columns has {wanted}, which CLV computes; set clv.enabled=true")
+    if clv.enabled:
+        require()  # the extra, before any data is read
     if clv.enabled and dataset.is_table:
         raise ConfigError(
             f"clv.enabled=true needs a transaction log; dataset={dataset.name} is a customer table "

@@ -84,3 +84,13 @@ def test_without_the_extra_a_fit_is_a_one_line_error_naming_the_install(monkeypa
     summary = clv.from_timestamps(LOG, as_of=date(2020, 2, 5))
     with pytest.raises(ConfigError, match=r"pip install 'rfmlab\[clv\]'"):
         clv.fit_bgnbd(summary)
+
+
+def test_without_the_extra_a_clv_run_is_refused_before_reading_data(monkeypatch, composed_config):
+    import sys
+
+    from rfmlab.jobs import Settings
+
+    monkeypatch.setitem(sys.modules, "pymc_marketing", None)
+    with pytest.raises(ConfigError, match=r"^clv.enabled=true needs pymc-marketing.*pip install 'rfmlab\[clv\]'"):
+        Settings.from_config(composed_config(["clv.enabled=true"]))
