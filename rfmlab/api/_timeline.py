@@ -21,11 +21,13 @@ def _by_model(model_uri: str, uri: str):
     name, version, alias = registry.model_version(model_uri, uri)
 
     def segment(table):
-        return segmenter.score(table).select("customer_id", "segment")
+        return segmenter.score(table).select("customer_id", "segment", *(["clv"] if segmenter.clv else []))
 
     tags = {"rfmlab.model": name or model_uri, "rfmlab.model_version": str(version or ""),
             "rfmlab.model_alias": alias or "", "rfmlab.model_uri": model_uri}  # fmt: skip
-    return segment, dict(segmenter.dataset), getattr(segmenter, "reference", None) or None, tags
+    return segment, dict(segmenter.dataset), getattr(segmenter, "reference", None) or None, tags, getattr(
+        segmenter, "clv", None
+    )
 
 
 def _by_scheme(name: str):
@@ -72,9 +74,9 @@ def over_time(
     uri = tracking.store_uri(tracking_uri)
     tracking.check_server(uri)
     if model:
-        segment, layout, reference, tags = _by_model(model, uri)
+        segment, layout, reference, tags, clv = _by_model(model, uri)
     else:
-        segment, reference, tags = _by_scheme(scheme), None, {"rfmlab.scheme": scheme}
+        segment, reference, tags, clv = _by_scheme(scheme), None, {"rfmlab.scheme": scheme}, None
         layout = dataset_config(dataset or "ecommerce")
     if dataset and model:
         layout = dataset_config(dataset)
@@ -88,6 +90,7 @@ def over_time(
         end=features.parse_date(end),
         experiment=experiment,
         psi_threshold=psi_threshold,
+        clv=clv,
     )
     source = model or scheme
     return timeline_job.run(spec, segment=segment, reference=reference, tags=tags, uri=uri, source=source)

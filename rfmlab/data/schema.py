@@ -38,3 +38,6 @@ CUSTOMER_COLUMNS = [
     "return_rate",
 ]
 FEATURE_COLUMNS = CUSTOMER_COLUMNS[1:]
+# customer lifetime value (clv.enabled, a log only): P(alive), expected purchases and spend over clv.horizon_days,
+# discounted value over clv.horizon_months; after the RFM columns in the customer table
+CLV_COLUMNS = ["p_alive", "expected_purchases", "expected_spend", "clv"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rfmlab.data.schema import FEATURE_COLUMNS
+from rfmlab.data.schema import CLV_COLUMNS, FEATURE_COLUMNS
 from rfmlab.errors import ConfigError, options
 from rfmlab.features import transforms
 
@@ -21,9 +21,10 @@ class FeatureSpec:
         d = dict(d or {})
         options(cls, d={k: v for k, v in d.items() if k != "name"}, where="features")  # unknown keys refused
         cols = list(d.get("columns") or ["recency", "frequency", "monetary"])
-        bad = [c for c in cols if c not in FEATURE_COLUMNS]
+        allowed = [*FEATURE_COLUMNS, *CLV_COLUMNS]  # CLV's need clv.enabled (checked by jobs.Settings)
+        bad = [c for c in cols if c not in allowed]
         if bad:
-            raise ConfigError(f"unknown feature column(s) {bad} in features.columns; choose from {FEATURE_COLUMNS}")
+            raise ConfigError(f"unknown feature column(s) {bad} in features.columns; choose from {allowed}")
         steps = list(d.get("transform") or ["standard"])
         transforms.build(steps)
         return cls(name=str(d.get("name") or "features"), columns=cols, transform=steps)

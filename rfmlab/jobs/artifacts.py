@@ -16,9 +16,44 @@ def log_fit(
     handle.log_dict({str(k): v for k, v in fit.sizes.items()}, catalog.CLUSTER_SIZES)
     handle.log_dict({str(k): v for k, v in fit.names.items()}, catalog.CLUSTER_NAMES)
     tables = log_tables(handle, fit=fit, prep=prep)
+    result = prep.clv if prep is not None else None
+    if result is not None:
+        log_clv(handle, result=result, fit=fit, plots=plots.enabled)
     if plots.enabled:
         schemes = prep.schemes if prep is not None else {}
         log_plots(handle, fit=fit, max_points=plots.max_points, seed=seed, schemes=schemes, tables=tables)
+
+
+def log_clv(handle: tracking.RunHandle, *, result, fit: pipeline.Fit, plots: bool = True) -> None:
+    """CLV's summary (the fits' input), the holdout's tables and the CLV charts: P(alive) and expected purchases over
+    frequency x recency, value by segment, the holdout calibration chart."""
+    from rfmlab import clv
+    from rfmlab.report import figures, figures_clv
+
+    tables = {catalog.CLV_SUMMARY: result.summary}
+    if result.holdout is not None:
+        tables[catalog.CLV_HOLDOUT] = result.holdout.calibration
+        tables[catalog.CLV_HOLDOUT_CUSTOMERS] = result.holdout.customers
+    tracking.log_tables(handle, tables)
+    if not plots:
+        return
+    by = "segment" if fit.names else "cluster"
+    charts = {
+        catalog.CLV_P_ALIVE_PNG: lambda: figures_clv.p_alive_matrix(result.summary, result.params),
+        catalog.CLV_PURCHASES_PNG: lambda: figures_clv.expected_purchases_matrix(result.summary, result.params),
+        catalog.CLV_SEGMENTS_PNG: lambda: figures_clv.value_by_segment(
+            clv.by_group(fit.customers, by=by),
+            by=by,
+            title=f"Expected value over {result.params.horizon_months} months by {by}",
+        ),
+    }
+    if result.holdout is not None:
+        days = int(result.holdout.metrics["clv.holdout.days"])
+        charts[catalog.CLV_HOLDOUT_PNG] = lambda: figures_clv.holdout_chart(result.holdout.calibration, days=days)
+    for path, make in charts.items():
+        fig = make()
+        handle.log_figure(fig, path)
+        figures.close(fig)
 
 
 def log_tables(handle: tracking.RunHandle, *, fit: pipeline.Fit, prep: pipeline.Prepared | None) -> dict:

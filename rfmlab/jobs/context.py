@@ -10,7 +10,7 @@ from rfmlab import cluster, pipeline
 from rfmlab.data import dates, locations, sql
 from rfmlab.jobs.settings import Settings
 from rfmlab.mlflow_edge import catalog, tracking
-from rfmlab.report import console
+from rfmlab.report import clv_text, console
 
 # keys that may differ between the processes / sessions of one search; not logged as run params
 VOLATILE = ("search.resume", "search.n_workers", "search.n_trials", "search.timeout", "sweep_id", "rerun_of")
@@ -115,12 +115,18 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
                 f"  [yellow]{out.replaced_lines:,} line(s) had bytes that are not valid "
                 f"{s.dataset.encoding}[/] (kept, shown as \ufffd); set dataset.encoding if wrong"
             )
+        if name == "clv":
+            console.console.print(f"  {clv_text.assumption_line(out)}")
         if handle is None:
             return
         if name == "load":
             handle.log_params({"data.digest": out["digest"], "data.date_format": out.get("date_format") or "native"})
             handle.log_params(out.get("lineage") or {})
             handle.log_input(out["head"], s.dataset.name, source=_source(s), digest=out["digest"], **_sql(out))
+        elif name == "clv":
+            handle.log_metrics(out.metrics())
+            handle.log_params(out.params_logged())
+            handle.log_dict(out.params.to_dict(), catalog.CLV_PARAMS)
         elif name == "clean":
             console.cleaning_report(out)
             handle.log_dict(out.to_dict(), catalog.CLEANING_REPORT)
@@ -135,6 +141,7 @@ def prepare(s: Settings, *, handle: tracking.RunHandle | None, quiet: bool = Fal
         stage=(lambda name: contextlib.nullcontext()) if quiet else console.stage,
         on_stage=on_stage,
         source=s.data,
+        clv=s.clv,
     )
     for note in prep.notes:
         console.console.print(f"  [yellow]{note}[/]")
@@ -180,6 +187,8 @@ def summary(s: Settings, *, prep: pipeline.Prepared, fit: pipeline.Fit, handle, 
         **_segment_row(fit),
         **(extra_rows or {}),
     }
+    if prep.clv is not None:
+        rows.update(clv_text.console_rows(prep.clv, fit.customers, by="segment" if fit.names else "cluster"))
     keys = ("n_clusters", "silhouette", "stability", "stability_min", "davies_bouldin", "calinski_harabasz")
     console.summary(
         title,

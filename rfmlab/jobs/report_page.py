@@ -22,6 +22,10 @@ SEGMENTATION_FIGURES = {
     catalog.SCATTER_3D: "Customers by recency, frequency and monetary value (a sample)",
     catalog.STABILITY_PNG: "How stable each segment is when the customers are resampled",
     catalog.N_CLUSTERS_PNG: "How many segments: what each criterion says",
+    catalog.CLV_SEGMENTS_PNG: "Expected customer value by segment (BG/NBD + Gamma-Gamma)",
+    catalog.CLV_P_ALIVE_PNG: "How likely a customer is still active, by purchase frequency and recency",
+    catalog.CLV_PURCHASES_PNG: "Expected purchases in the coming days, by frequency and recency",
+    catalog.CLV_HOLDOUT_PNG: "Holdout check: predicted against actual purchases and spend",
 }
 TIMELINE_FIGURES = {
     catalog.SEGMENT_SHARES_PNG: "Segment shares at each snapshot",

@@ -12,7 +12,9 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from rfmlab.cluster import AlgorithmSpec
+from rfmlab.clv import ClvSpec, require
 from rfmlab.data import locations
+from rfmlab.data.schema import CLV_COLUMNS
 from rfmlab.data.source import Source
 from rfmlab.data.spec import DatasetSpec
 from rfmlab.errors import ConfigError, options
@@ -53,6 +55,7 @@ class Settings:
     search: SearchSpec | None  # None: one fit (search=none)
     tracking: TrackingSpec
     plots: PlotsSpec
+    clv: ClvSpec = field(default_factory=ClvSpec)
     seed: int = 0
     study: str | None = None  # ``study.name``: a named study from experiments/
     sweep_id: str | None = None
@@ -73,10 +76,14 @@ class Settings:
         segments = cfg.get("segments") or {}
         naming = segments.get("naming")
         body = scheme_config(naming, option="segments.naming") if naming and naming not in segments else None
+        dataset, features = DatasetSpec.from_dict(cfg["dataset"]), FeatureSpec.from_dict(cfg["features"])
+        clv = ClvSpec.from_dict(cfg.get("clv"))
+        _check_clv(clv, dataset=dataset, features=features)
         return cls(
-            dataset=DatasetSpec.from_dict(cfg["dataset"]),
+            dataset=dataset,
             dataset_section=locations.redact_section(dict(cfg["dataset"])),
-            features=FeatureSpec.from_dict(cfg["features"]),
+            features=features,
+            clv=clv,
             algorithm=AlgorithmSpec.from_dict(cfg["algorithm"], pins=study.get("params")),
             evaluation=EvaluationSpec.from_dict(cfg.get("evaluation")),
             segments=SegmentsSpec.from_dict(segments, naming_body=body),
@@ -107,3 +114,17 @@ def _tracking(d: dict) -> TrackingSpec:
 def _plots(d: dict | None) -> PlotsSpec:
     spec = options(PlotsSpec, d=d, where="plots")
     return PlotsSpec(enabled=bool(spec.enabled), max_points=int(spec.max_points))
+
+
+def _check_clv(clv: ClvSpec, *, dataset: DatasetSpec, features: FeatureSpec) -> None:
+    """CLV needs a transaction log, and its columns exist only when it is on."""
+    wanted = [c for c in features.columns if c in CLV_COLUMNS]
+    if wanted and not clv.enabled:
+        raise ConfigError(f"features.columns has {wanted}, which CLV computes; set clv.enabled=true")
+    if clv.enabled:
+        require()  # the extra, before any data is read
+    if clv.enabled and dataset.is_table:
+        raise ConfigError(
+            f"clv.enabled=true needs a transaction log; dataset={dataset.name} is a customer table "
+            "(set clv.enabled=false)"
+        )

@@ -31,6 +31,11 @@ def log_shares(handle, *, segmented: dict[date, pl.DataFrame]) -> pl.DataFrame:
             rows += [(tracking.metric_key("segment_share", seg), n / df.height, i, _ms(d)),
                      (tracking.metric_key("segment_count", seg), n, i, _ms(d))]  # fmt: skip
         rows.append(("customers", df.height, i, _ms(d)))
+        if "clv" in df.columns:  # expected value per segment (a model fitted with CLV)
+            for r in df.group_by("segment").agg(pl.col("clv").sum().alias("t"), pl.col("clv").mean().alias("m")).rows():
+                rows += [(tracking.metric_key("clv_total", r[0]), float(r[1]), i, _ms(d)),
+                         (tracking.metric_key("clv_mean", r[0]), float(r[2]), i, _ms(d))]  # fmt: skip
+            rows.append(("clv.total", float(df["clv"].sum()), i, _ms(d)))
     handle.log_series(rows)
     return counts
 

@@ -43,6 +43,17 @@ def contingency_png(scheme: str) -> str:
     return f"plots/contingency_{scheme}.png"
 
 
+# customer lifetime value (clv.enabled)
+CLV_PARAMS = "clv/params.json"  # fitted BG/NBD and Gamma-Gamma parameters and the prediction settings
+CLV_SUMMARY = "clv/summary.parquet"  # per customer: frequency, recency, T, monetary_value (the fits' input)
+CLV_HOLDOUT = "clv/holdout_calibration.csv"  # mean actual vs predicted holdout purchases/spend by frequency
+CLV_HOLDOUT_CUSTOMERS = "clv/holdout_customers.parquet"  # per customer: actual vs predicted holdout
+CLV_P_ALIVE_PNG = "plots/clv_p_alive.png"
+CLV_PURCHASES_PNG = "plots/clv_expected_purchases.png"
+CLV_SEGMENTS_PNG = "plots/clv_by_segment.png"
+CLV_HOLDOUT_PNG = "plots/clv_holdout.png"
+
+
 # a search's
 PARETO_FRONT = "search/pareto_front.csv"
 ELBOW = "search/elbow.png"

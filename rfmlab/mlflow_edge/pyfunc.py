@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 
 import rfmlab
-from rfmlab.data.schema import FEATURE_COLUMNS
+from rfmlab.data.schema import CLV_COLUMNS, FEATURE_COLUMNS
 from rfmlab.pipeline import Segmenter
 
 
@@ -47,7 +47,7 @@ class RfmSegmenterModel(mlflow.pyfunc.PythonModel):
 
         params = params or {}
         try:
-            df = request_frame(model_input, columns=self.segmenter.columns)
+            df = request_frame(model_input, **request_columns(self.segmenter))
             out = self.segmenter.score(df, as_of=params.get("as_of") or None)
         except RequestError:
             raise
@@ -102,9 +102,19 @@ def _numbers(values: pd.Series, *, name: str) -> list[float]:
     return out
 
 
-def request_frame(model_input, *, columns: list[str]) -> pl.DataFrame:
-    """The request as a polars frame: a customer table (customer_id and ``columns``, checked value by value) or a
-    transaction log (columns with no value at all left out: the log layout's optional ones)."""
+def request_columns(segmenter: Segmenter) -> dict:
+    """The customer-table columns a request must and may give: with CLV, RFM's columns give CLV's
+    (``Segmenter.with_clv``), so a clustering column p_alive or clv may be left out."""
+    if not segmenter.clv:
+        return {"columns": segmenter.columns}
+    required = [c for c in segmenter.columns if c not in CLV_COLUMNS]
+    return {"columns": required, "optional": [*FEATURE_COLUMNS, *CLV_COLUMNS]}
+
+
+def request_frame(model_input, *, columns: list[str], optional=()) -> pl.DataFrame:
+    """The request as a polars frame: a customer table (customer_id and ``columns``, checked value by value, and the
+    ``optional`` columns it has) or a transaction log (columns with no value at all left out: the log layout's
+    optional ones)."""
     if not isinstance(model_input, pd.DataFrame):
         raise RequestError("the request must be a table: send dataframe_split or dataframe_records")
     if len(model_input) == 0:
@@ -118,6 +128,7 @@ def request_frame(model_input, *, columns: list[str]) -> pl.DataFrame:
         for row, v in enumerate(ids):
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 raise RequestError(f"column 'customer_id' has no value in row {row}; every customer needs one")
+        columns = [*columns, *(c for c in optional if c in model_input.columns and c not in columns)]
         data = {c: _numbers(model_input[c], name=c) for c in columns}
         return pl.DataFrame({"customer_id": [str(v) for v in ids], **data})
     log = model_input[[c for c in model_input.columns if model_input[c].notna().any()]]
@@ -133,9 +144,9 @@ def response_frame(scores: pl.DataFrame) -> pd.DataFrame:
     """``Segmenter.score``'s frame for MLflow: ``outlier_score`` an object column, None where it is not finite, so
     the scoring server writes ``null`` (strict JSON) rather than ``NaN`` or ``Infinity``."""
     out = scores.to_pandas()
-    out["outlier_score"] = pd.Series(
-        [float(x) if math.isfinite(x) else None for x in scores["outlier_score"].to_list()], dtype=object
-    )
+    for c in ("outlier_score", *(c for c in CLV_COLUMNS if c in scores.columns)):
+        out[c] = pd.Series([float(x) if x is not None and math.isfinite(x) else None for x in scores[c].to_list()],
+                           dtype=object)  # fmt: skip
     return out
 
 
@@ -184,6 +195,7 @@ def signature(segmenter: Segmenter, *, example, output):
             ColSpec("string", "segment"),
             ColSpec("boolean", "is_outlier"),
             ColSpec("double", "outlier_score", required=False),
+            *(ColSpec("double", c, required=False) for c in (CLV_COLUMNS if segmenter.clv else [])),
         ]
     )
     return ModelSignature(Schema(cols), out, ParamSchema([ParamSpec("as_of", "string", "")]))

@@ -9,6 +9,7 @@ from datetime import date
 
 import polars as pl
 
+from rfmlab import clv as clv_mod
 from rfmlab import features
 from rfmlab.data import clean as clean_mod
 from rfmlab.data import load, tables
@@ -98,10 +99,14 @@ def customer_table(
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     source: load.Source | None = None,
     analysis_date=None,
+    clv: clv_mod.ClvSpec | clv_mod.ClvParams | None = None,
+    seed: int = 0,
 ) -> tuple[pl.DataFrame, date, clean_mod.CleaningReport, str]:
     """load -> clean -> RFM (``clean_log``, then the kept lines aggregated per customer in one streaming pass), or
     for a customer table (``dataset.kind: customers``) load -> check (``table_of``). Returns (customers, analysis
-    date, cleaning report, source digest)."""
+    date, cleaning report, source digest). With ``clv`` enabled, a log's customers get ``schema.CLV_COLUMNS``
+    (``with_clv``; its ``ClvResult`` goes to ``on_stage("clv", ...)``); ``clv`` as fitted ``ClvParams`` (a model
+    scoring new customers) predicts them without fitting."""
     as_of = features.parse_date(analysis_date or spec.analysis_date)
     if spec.is_table:
         return table_of(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
@@ -121,8 +126,35 @@ def customer_table(
         )
         on_stage("clean", report)
         customers, as_of = features.table(agg, as_of=as_of)
-        on_stage("features", customers)
+    if isinstance(clv, clv_mod.ClvParams):
+        with reading(log.src):
+            days = clv_mod.purchase_days(log.kept, repeats=log.repeats)
+        summary = clv_mod.summary(days, as_of=as_of, time_unit=clv.time_unit)
+        customers = customers.join(clv_mod.predict(summary, clv), on="customer_id", how="left")
+    elif clv is not None and clv.enabled:
+        customers = with_clv(log, customers, as_of=as_of, spec=clv, seed=seed, stage=stage, on_stage=on_stage)
+    on_stage("features", customers)
     return customers, as_of, report, log.src.digest
+
+
+def with_clv(
+    log: CleanLog,
+    customers: pl.DataFrame,
+    *,
+    as_of: date,
+    spec: clv_mod.ClvSpec,
+    seed: int = 0,
+    stage: Callable = no_stage,
+    on_stage: Callable[[str, object], None] = lambda name, out: None,
+) -> pl.DataFrame:
+    """The customer table with ``schema.CLV_COLUMNS``: the kept lines read once more per customer and day (one
+    streaming pass, ``clv.purchase_days``), the fits on the per-customer summary, the predictions joined."""
+    with stage("clv: summary"), reading(log.src):
+        days = clv_mod.purchase_days(log.kept, repeats=log.repeats)
+    with stage(f"clv: BG/NBD + Gamma-Gamma ({spec.method})"):
+        result = clv_mod.run(days, as_of=as_of, spec=spec, seed=seed, customers=customers["customer_id"])
+    on_stage("clv", result)
+    return customers.join(result.predictions, on="customer_id", how="left")
 
 
 def table_of(

@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from rfmlab import clv as clv_mod
 from rfmlab import evaluate
 from rfmlab import segments as seg
 from rfmlab.data import clean as clean_mod
@@ -38,6 +39,7 @@ class Prepared:
     namer: object | None = None  # that scheme (segments.Scheme), selected or given for naming only
     stability: evaluate.StabilitySpec = field(default_factory=evaluate.StabilitySpec)
     notes: list[str] = field(default_factory=list)  # what the run could not do with this data (said, not hidden)
+    clv: clv_mod.ClvResult | None = None  # the CLV fits, predictions and holdout (clv.enabled)
 
     @property
     def as_of(self) -> str:
@@ -55,12 +57,22 @@ def prepare(
     stage: Callable = no_stage,
     on_stage: Callable[[str, object], None] = lambda name, out: None,
     source: load.Source | None = None,
+    clv: clv_mod.ClvSpec | None = None,
 ) -> Prepared:
     """Customer table (of ``dataset``'s log, or of ``source``: a log already opened, in memory for the Python
     API), rule segments of every scheme in ``segments`` and the transformed features, with the evaluation sample
-    drawn once. Clusters will be named by ``segments.namer``."""
-    customers, as_of, report, digest = customer_table(dataset, stage=stage, on_stage=on_stage, source=source)
-    return prepare_table(
+    drawn once. Clusters will be named by ``segments.namer``. ``clv`` (enabled) adds CLV's columns and result."""
+    results: dict = {}
+
+    def keep(name: str, out) -> None:
+        if name == "clv":
+            results["clv"] = out
+        on_stage(name, out)
+
+    customers, as_of, report, digest = customer_table(
+        dataset, stage=stage, on_stage=keep, source=source, clv=clv, seed=seed
+    )
+    prep = prepare_table(
         customers,
         analysis_date=as_of,
         features=features,
@@ -70,6 +82,8 @@ def prepare(
         stage=stage,
         origin=(dataset, report, digest),
     )
+    prep.clv = results.get("clv")
+    return prep
 
 
 def prepare_table(

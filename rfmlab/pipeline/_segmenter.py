@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from rfmlab import clv as clv_mod
 from rfmlab import evaluate
 from rfmlab.cluster import Assigner
 from rfmlab.data import load
+from rfmlab.data.schema import CLV_COLUMNS
 from rfmlab.errors import DataError
 from rfmlab.segments import OUTLIERS
 
@@ -36,9 +38,16 @@ class Segmenter:
     analysis_date: str  # of the training data (for the record)
     metadata: dict = field(default_factory=dict)
     reference: dict = field(default_factory=dict)  # feature -> training distribution (``evaluate.reference``)
+    clv: dict | None = None  # the run's fitted CLV parameters (``clv.ClvParams.to_dict``) when clv.enabled
+
+    @property
+    def output_columns(self) -> list[str]:
+        return [*OUTPUT_COLUMNS, *(CLV_COLUMNS if self.clv else [])]
 
     def is_customer_table(self, df: pl.DataFrame) -> bool:
-        return "customer_id" in df.columns and all(c in df.columns for c in self.columns)
+        """customer_id and the clustering columns (CLV's may be computed from RFM's: ``with_clv``)."""
+        computed = CLV_COLUMNS if self.clv and "tenure_days" in df.columns else []
+        return "customer_id" in df.columns and all(c in df.columns or c in computed for c in self.columns)
 
     def looks_like_customer_table(self, df: pl.DataFrame) -> bool:
         """Has ``customer_id`` or any clustering column: meant as a customer table, even if incomplete."""
@@ -61,8 +70,32 @@ class Segmenter:
 
         spec = load.DatasetSpec.from_dict({**(dataset or self.dataset), "path": None, "download": {}})
         src = raw if isinstance(raw, load.Source) else load.Source(lf=raw.lazy(), head=raw.head(2000), digest="")
-        customers, _, _, _ = customer_table(spec, source=src, analysis_date=as_of)
+        params = clv_mod.ClvParams.from_dict(self.clv) if self.clv else None
+        customers, _, _, _ = customer_table(spec, source=src, analysis_date=as_of, clv=params)
         return customers
+
+    def with_clv(self, customers: pl.DataFrame) -> pl.DataFrame:
+        """A customer table's CLV columns (kept when it has them), else predicted from its RFM columns: frequency - 1
+        repeat purchases, tenure_days - recency days between first and last, tenure_days of age, the mean order
+        value as mean spend. A log gives the exact summary (days with a purchase, mean repeat spend); null without
+        the columns."""
+        if not self.clv or all(c in customers.columns for c in CLV_COLUMNS):
+            return customers
+        need = ("recency", "frequency", "tenure_days", "monetary")
+        if not all(c in customers.columns for c in need):
+            return customers.with_columns(pl.lit(None, dtype=pl.Float64).alias(c) for c in CLV_COLUMNS)
+        params = clv_mod.ClvParams.from_dict(self.clv)
+        unit = clv_mod.DAYS_PER_UNIT[params.time_unit]
+        f = pl.col("frequency").cast(pl.Float64)
+        summary = customers.select(
+            "customer_id",
+            (f - 1).clip(lower_bound=0).alias("frequency"),
+            ((pl.col("tenure_days") - pl.col("recency")).clip(lower_bound=0) / unit).alias("recency"),
+            (pl.col("tenure_days").clip(lower_bound=1) / unit).alias("T"),
+            (pl.col("monetary") / f).alias("monetary_value"),
+        )
+        predicted = clv_mod.predict(summary, params).drop("customer_id")
+        return customers.drop([c for c in CLV_COLUMNS if c in customers.columns]).hstack(predicted)
 
     def score(
         self,
@@ -79,7 +112,7 @@ class Segmenter:
         if head.height == 0:
             raise DataError("nothing to score: the input has no rows")
         if self.is_customer_table(head):
-            customers = df.lf.collect() if isinstance(df, load.Source) else df
+            customers = self.with_clv(df.lf.collect() if isinstance(df, load.Source) else df)
         else:
             customers = self.customers_from_log(df, as_of=as_of, dataset=dataset)
         missing = [c for c in self.columns if c not in customers.columns]
@@ -96,7 +129,7 @@ class Segmenter:
             if progress:
                 progress(hi, len(X))
         names = {**self.names, -1: OUTLIERS}
-        return pl.DataFrame(
+        out = pl.DataFrame(
             {
                 "customer_id": customers["customer_id"].cast(pl.String),
                 "cluster": labels,
@@ -105,6 +138,7 @@ class Segmenter:
                 "outlier_score": scores,
             }
         )
+        return out.hstack(customers.select(CLV_COLUMNS)) if self.clv else out
 
 
 # features whose training distribution a segmenter keeps, for drift (PSI) when rfmlab-timeline follows it over time
@@ -128,4 +162,5 @@ def build_segmenter(fit, *, prep, dataset: dict, metadata: dict | None = None) -
         analysis_date=prep.analysis_date.isoformat() if prep.analysis_date else "",
         metadata=dict(metadata or {}),
         reference={c: evaluate.reference(customers[c].to_numpy()) for c in DRIFT_FEATURES if c in customers.columns},
+        clv=prep.clv.params.to_dict() if getattr(prep, "clv", None) is not None else None,
     )

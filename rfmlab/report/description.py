@@ -7,6 +7,7 @@ import polars as pl
 
 from rfmlab import pipeline
 from rfmlab.evaluate import STABLE
+from rfmlab.report import clv_text
 
 HEADLINE = ("silhouette", "stability", "davies_bouldin", "calinski_harabasz", "n_clusters", "noise_fraction")
 
@@ -90,4 +91,6 @@ def markdown(
                 lines += ["The gap statistic finds no cluster structure: its 1-SE rule picks k=1.", ""]
     named = f" (named with {prep.naming})" if fit.names and prep.naming else ""
     lines += [f"**Segments**{named}", "", *segments_table(fit)]
+    if prep.clv is not None and "clv" in fit.customers.columns:
+        lines += clv_text.markdown(prep.clv, fit.customers, by="segment" if fit.names else "cluster")
     return "\n".join(lines)

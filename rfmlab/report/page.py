@@ -111,6 +111,16 @@ def _versus(profile: pl.DataFrame, row: dict) -> str:
     return "".join(out)
 
 
+def _value(row: dict) -> str:
+    """A card's expected value line (runs with CLV): total, share, mean per customer and mean P(alive)."""
+    if row.get("clv_total") is None:
+        return ""
+    return (
+        f"<p class='n'>expected value {num(row['clv_total'])} ({row['clv_share']:.1%}) · {num(row['clv_mean'])} a "
+        f"customer · P(alive) {num(row['p_alive_mean'], digits=2)}</p>"
+    )
+
+
 def cards(facts: Facts) -> str:
     """One card per cluster, largest first: name, customers and revenue shares, R/F/M against the average, the
     stability reading and the scheme's suggested action."""
@@ -130,6 +140,7 @@ def cards(facts: Facts) -> str:
             f"<div class='card' style='--c:{COLORS[i % len(COLORS)]}'><h3>{esc(name)}</h3>"
             f"<p class='n'>{row['size']:,} customers ({row['share']:.1%}) · {row['revenue_share']:.1%} of revenue</p>"
             + _versus(facts.profile, row)
+            + _value(row)
             + reading
             + (f"<div class='action'><b>Suggested action:</b> {esc(action)}</div>" if action else "")
             + "</div>"

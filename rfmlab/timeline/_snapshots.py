@@ -7,8 +7,9 @@ from datetime import date
 
 import polars as pl
 
-from rfmlab import pipeline
+from rfmlab import clv, pipeline
 from rfmlab.data import load, sql
+from rfmlab.data import schema as S
 from rfmlab.errors import DataError
 from rfmlab.features import snapshots
 
@@ -28,6 +29,7 @@ class TimelineSpec:
     end: date | None = None
     experiment: str = "timeline"
     psi_threshold: float = 0.2
+    clv: dict | None = None  # the model's fitted CLV parameters: each snapshot's customers get CLV's columns
 
 
 def snapshot_tables(
@@ -46,4 +48,20 @@ def snapshot_tables(
     when = snapshots.dates(days.min(), days.max(), every=spec.every, start=spec.start, end=spec.end)
     with stage(f"{len(when)} snapshots ({spec.every})"):
         tables = {d: snapshots.table(rows, repeats=log.repeats, as_of=d) for d in when}
+    if spec.clv:
+        tables = with_clv(tables, rows=rows, params=clv.ClvParams.from_dict(spec.clv))
     return {d: t for d, t in tables.items() if t.height}, log
+
+
+def with_clv(tables: dict[date, pl.DataFrame], *, rows: pl.DataFrame, params: clv.ClvParams) -> dict:
+    """Each snapshot's customers with CLV's columns, predicted by the model's parameters from the purchase days
+    before the snapshot (the folded rows give them: one row per customer, invoice, kind and day)."""
+    days = clv.purchase_days(
+        rows.select(S.CUSTOMER, pl.col(snapshots.DAY).cast(pl.Datetime("us")).alias(S.TIMESTAMP), S.AMOUNT,
+                    S.IS_RETURN)  # fmt: skip
+    )
+    out = {}
+    for d, table in tables.items():
+        predicted = clv.predict(clv.summary(days, as_of=d, time_unit=params.time_unit), params)
+        out[d] = table.join(predicted, on=S.CUSTOMER, how="left")
+    return out
