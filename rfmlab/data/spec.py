@@ -87,6 +87,11 @@ class DatasetSpec:
     filter: str | None = None  # a SQL predicate on the source's columns (``pl.sql_expr``), applied before cleaning
     storage_options: dict = field(default_factory=dict)  # object-store options (s3://, gs://, az://) for polars
     recency_unit: str = "days"  # a customer table's recency: days, or the date of the last purchase
+    engine: str = "polars"  # where load -> clean -> RFM runs: polars here, or pushed down (``data.engines``)
+    uri: str | None = None  # a database holding the log (postgresql://...); with ``table`` or ``query``
+    table: str | None = None  # the log's table in ``uri``'s database (or in Spark's catalog)
+    query: str | None = None  # or a SELECT giving the log, run by the database (or by Spark)
+    spark: dict = field(default_factory=dict)  # engine=spark: master, remote, app_name, conf (``data.engines``)
 
     @property
     def is_table(self) -> bool:
@@ -114,7 +119,27 @@ class DatasetSpec:
                 f"dataset.recency_unit={d['recency_unit']!r}: use days (dataset.columns.recency holds days since the "
                 "last purchase) or date (it holds the last purchase's date; recency counted to dataset.analysis_date)"
             )
+        _check_engine(d)
         return cls(columns=columns, **d)
+
+
+ENGINES = ("polars", "duckdb", "postgres", "spark", "auto")
+SPARK_OPTIONS = ("master", "remote", "app_name", "conf")
+
+
+def _check_engine(d: dict) -> None:
+    """Refuse an unknown ``dataset.engine`` or ``dataset.spark`` option before any data is read."""
+    engine = d.setdefault("engine", "polars") or "polars"
+    d["engine"] = engine
+    if engine not in ENGINES:
+        raise ConfigError(f"dataset.engine={engine!r}: use one of {', '.join(ENGINES)} (polars is the default)")
+    spark = d.get("spark") or {}
+    if not isinstance(spark, dict) or sorted(set(spark) - set(SPARK_OPTIONS)):
+        bad = sorted(set(spark) - set(SPARK_OPTIONS)) if isinstance(spark, dict) else spark
+        raise ConfigError(f"dataset.spark: unknown option(s) {bad}; valid are {list(SPARK_OPTIONS)}")
+    d["spark"] = dict(spark)
+    if d.get("table") and d.get("query"):
+        raise ConfigError("set dataset.table or dataset.query, not both")
 
 
 def _check_filter(text: str | None) -> None:
