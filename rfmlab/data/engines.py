@@ -180,10 +180,24 @@ def spark_session(options: dict):
     else:
         builder = builder.master(str(options.get("master") or "local[2]"))
     conf = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false",
-            **{str(k): str(v) for k, v in (options.get("conf") or {}).items()}}  # fmt: skip
+            **_flat(options.get("conf") or {})}  # fmt: skip
     for key, value in conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def _flat(conf: dict, prefix: str = "") -> dict[str, str]:
+    """``dataset.spark.conf`` as Spark's dotted keys: a command line's ``conf.spark.executor.memory=8g`` arrives
+    nested (``{"spark": {"executor": {"memory": "8g"}}}``)."""
+    out = {}
+    for key, value in conf.items():
+        name = f"{prefix}{key}"
+        out.update(
+            _flat(value, name + ".")
+            if isinstance(value, dict)
+            else {name: str(value).lower() if isinstance(value, bool) else str(value)}
+        )
+    return out
 
 
 def _spark(ibis, spec: DatasetSpec) -> Opened:
@@ -232,4 +246,3 @@ def engine_error(engine: str, what: str, e: BaseException) -> DataError:
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(e).__name__)
     first = first if len(first) <= 300 else first[:300] + "..."
     return DataError(f"dataset.engine={engine} failed on {what}: {first}")
-

@@ -74,8 +74,9 @@ def redact_section(section: dict) -> dict:
     out = dict(section)
     if out.get("storage_options"):
         out["storage_options"] = redact_options(out["storage_options"])
-    if isinstance(out.get("path"), str) and scheme(out["path"]):
-        out["path"] = shown(out["path"])
+    for key in ("path", "uri"):
+        if isinstance(out.get(key), str) and scheme(out[key]):
+            out[key] = shown(out[key])
     return out
 
 

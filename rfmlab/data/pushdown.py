@@ -167,9 +167,9 @@ def expression(ibis, t, spec: DatasetSpec, *, engine: str, text: bool, as_of=Non
         _first=ts.min(where=buy),
         monetary=amount.sum(),
         _returned=(-amount).sum(where=ret),
-        frequency=tx[S.INVOICE].nunique(where=buy & ~tx["noinv"]) + (buy & tx["noinv"]).cast("int64").sum(),
+        frequency=tx[S.INVOICE].nunique(where=buy & ~tx["noinv"]) + (buy & tx["noinv"]).ifelse(1, 0).sum(),
         _latest=ts.max(),
-        _return_lines=ret.cast("int64").sum(),
+        _return_lines=ret.ifelse(1, 0).sum(),
     )
 
 
