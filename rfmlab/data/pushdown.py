@@ -141,6 +141,19 @@ def _reason_code(ibis, tx, names: list[str], *, has_price: bool, as_of):
     return ibis.cases(*cases, else_=0)
 
 
+def _distinct_lines(ibis, t, spec: DatasetSpec, *, engine: str, text: bool):
+    """PostgreSQL: the distinct raw lines with their canonical values as grouping keys (functions of the line, so the
+    groups are the same), or None elsewhere. PostgreSQL computes an expression at every place it is written (no
+    common subexpressions), and merges plain subqueries into their query: grouped, the canonical values are
+    computed once a line (the UCI file: 33 s -> 8 s) instead of once per reason that reads them."""
+    if engine != "postgres":
+        return None
+    canon = canonical(ibis, t, spec, engine=engine, text=text)
+    keys = [t[c] for c in t.columns] + [value.name(f"__{name}") for name, value in canon.items()]
+    lines = t.group_by(keys).agg(**{WEIGHT: t.count()})
+    return lines.select(**{name: lines[f"__{name}"] for name in canon}, **{WEIGHT: lines[WEIGHT]})
+
+
 def expression(ibis, t, spec: DatasetSpec, *, engine: str, text: bool, as_of=None):
     """The stage as one Ibis expression over the raw table ``t``: one row per customer id and reason code with the
     lines it counts (``_n``), the exact duplicates among them (``_dup``), the lines with undecodable bytes
@@ -149,8 +162,10 @@ def expression(ibis, t, spec: DatasetSpec, *, engine: str, text: bool, as_of=Non
     names = clean.reason_names(spec.cleaning, as_of=as_of)
     has_price = spec.columns.amount is None
     dedup = "duplicate" in names
-    raw = t.group_by(list(t.columns)).agg(**{WEIGHT: t.count()}) if dedup else t.mutate(**{WEIGHT: ibis.literal(1)})
-    tx = raw.select(**canonical(ibis, raw, spec, engine=engine, text=text), **{WEIGHT: raw[WEIGHT]})
+    tx = _distinct_lines(ibis, t, spec, engine=engine, text=text) if dedup else None
+    if tx is None:
+        raw = t.group_by(list(t.columns)).agg(**{WEIGHT: t.count()}) if dedup else t.mutate(**{WEIGHT: ibis.literal(1)})
+        tx = raw.select(**canonical(ibis, raw, spec, engine=engine, text=text), **{WEIGHT: raw[WEIGHT]})
     tx = tx.mutate(**{CODE: _reason_code(ibis, tx, names, has_price=has_price, as_of=as_of)})
     w, code = tx[WEIGHT], tx[CODE]
     # a distinct line dropped before "duplicate" counts all its copies there; any other counts one, the rest repeats
