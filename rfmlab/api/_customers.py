@@ -23,6 +23,7 @@ _OPTIONS = (
     "filter",
     "storage_options",
     "recency_unit",
+    "engine",
 )
 
 
@@ -77,6 +78,7 @@ def customer_table(
     filter: str | None = None,  # noqa: A002 - the config key's name
     storage_options: dict[str, str] | None = None,
     recency_unit: str | None = None,
+    engine: str | None = None,
 ) -> tuple[pl.DataFrame, CleaningReport]:
     """The customer table of a transaction log and its cleaning report, by the same streaming load -> clean ->
     RFM as the ``rfmlab`` command; or, with ``dataset="customers"``, a customer table read and checked as training
@@ -100,6 +102,8 @@ def customer_table(
         storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``); credentials also from
             the standard environment variables.
         recency_unit: a customer table's recency: ``days`` or ``date`` (the last purchase's date).
+        engine: where load -> clean -> RFM runs: ``polars`` (default), ``duckdb``, ``postgres`` or ``spark``
+            (pushed down as one query; ``uri``, ``table``, ``query`` and ``spark`` go in the ``dataset`` dict).
 
     Returns:
         ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``,
@@ -117,7 +121,7 @@ def customer_table(
     """
     options = dict(columns=columns, analysis_date=analysis_date, cleaning=cleaning, date_format=date_format)
     options.update(sheet=sheet, separator=separator, encoding=encoding, return_prefix=return_prefix)
-    options.update(filter=filter, storage_options=storage_options, recency_unit=recency_unit)
+    options.update(filter=filter, storage_options=storage_options, recency_unit=recency_unit, engine=engine)
     spec, _ = dataset_spec(source, dataset=dataset, **options)
     src = frames.source_of(source) if frames.is_frame(source) else None
     customers, _, report, _ = pipeline.customer_table(spec, source=src)

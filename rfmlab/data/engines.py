@@ -17,6 +17,7 @@ table of the raw log (``Opened``); ``data.pushdown`` builds the one expression t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -213,12 +214,15 @@ def _spark(ibis, spec: DatasetSpec) -> Opened:
     try:
         if spec.table or spec.query:
             table, shown = _named(con, spec), spec.table or "dataset.query"
-        elif local:
-            src, paths, fmt, _ = _files(spec)
-            table, shown, text = _spark_read(con, spec, paths, fmt), src.name, fmt == "csv"
+        elif local or not given:  # checked and digested as polars does; Spark reads the path itself (parts too)
+            src, _, fmt, _ = _files(spec)
+            path = str(src.path) if src.path is not None else given
+            if fmt == "csv" and _charset(spec) is None and src.csv is not None:
+                path, spec = str(src.csv), dataclasses.replace(spec, encoding="utf8")  # polars' UTF-8 copy
+            table, shown, text = _spark_read(con, spec, path, fmt), src.name, fmt == "csv"
         else:
             fmt = locations.text_format(given.rstrip("/").rsplit("/", 1)[-1]) or "parquet"
-            table, shown, text = _spark_read(con, spec, [given], fmt), locations.shown(given), fmt == "csv"
+            table, shown, text = _spark_read(con, spec, given, fmt), locations.shown(given), fmt == "csv"
         table = _filtered(table, spec)
         head = src.head if src is not None else table.head(HEAD_ROWS).to_polars()
     except DataError:
@@ -233,16 +237,33 @@ def _spark(ibis, spec: DatasetSpec) -> Opened:
     return out
 
 
-def _spark_read(con, spec: DatasetSpec, paths: list[str], fmt: str):
+SPARK_CHARSETS = {"utf8": "UTF-8", "utf8lossy": "UTF-8", "latin1": "ISO-8859-1", "iso88591": "ISO-8859-1",
+                  "usascii": "US-ASCII", "ascii": "US-ASCII", "utf16": "UTF-16", "utf16le": "UTF-16LE",
+                  "utf16be": "UTF-16BE", "utf32": "UTF-32"}  # fmt: skip
+
+
+def _charset(spec: DatasetSpec) -> str | None:
+    """``dataset.encoding`` as Spark's CSV reader names it (it reads only these), or None."""
+    return SPARK_CHARSETS.get(spec.encoding.lower().replace("-", "").replace("_", ""))
+
+
+def _spark_read(con, spec: DatasetSpec, path: str, fmt: str):
+    """A file, folder (hive ``key=value`` folders as columns) or glob, read by Spark."""
+    if fmt == "csv" and _charset(spec) is None:
+        raise DataError(
+            f"dataset.engine=spark reads CSV parts in {sorted(set(SPARK_CHARSETS.values()))}, not "
+            f"dataset.encoding={spec.encoding}: store them as UTF-8 or parquet"
+        )
     if fmt == "csv":  # as polars reads CSV: every column text, RFC 4180 quotes ("" inside a quoted field)
-        return con.read_csv(paths, header=True, inferSchema=False, sep=spec.separator, quote='"', escape='"',
-                            mode="FAILFAST", encoding="UTF-8")  # fmt: skip
-    return con.read_parquet(paths)
+        return con.read_csv(path, header=True, inferSchema=False, sep=spec.separator, quote='"', escape='"',
+                            mode="FAILFAST", encoding=_charset(spec))  # fmt: skip
+    return con.read_parquet(path)
 
 
 def engine_error(engine: str, what: str, e: BaseException) -> DataError:
     """A one-line DataError for an engine's failure on ``what`` (the engine's first line, cut)."""
-    text = str(e).strip()
+    java = getattr(e, "java_exception", None)  # py4j: the JVM's exception says what went wrong
+    text = str(java.toString() if java is not None else e).strip()
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(e).__name__)
     first = first if len(first) <= 300 else first[:300] + "..."
     return DataError(f"dataset.engine={engine} failed on {what}: {first}")
