@@ -102,8 +102,7 @@ def customer_table(
         storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``); credentials also from
             the standard environment variables.
         recency_unit: a customer table's recency: ``days`` or ``date`` (the last purchase's date).
-        engine: where load -> clean -> RFM runs: ``polars`` (default), ``duckdb``, ``postgres`` or ``spark``
-            (pushed down as one query; ``uri``, ``table``, ``query`` and ``spark`` go in the ``dataset`` dict).
+        engine: ``polars`` (default), or ``duckdb`` / ``postgres`` / ``spark``: the stage pushed down as one query
 
     Returns:
         ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``,
@@ -119,9 +118,7 @@ def customer_table(
         >>> customers.columns[:4]
         ['customer_id', 'recency', 'frequency', 'monetary']
     """
-    options = dict(columns=columns, analysis_date=analysis_date, cleaning=cleaning, date_format=date_format)
-    options.update(sheet=sheet, separator=separator, encoding=encoding, return_prefix=return_prefix)
-    options.update(filter=filter, storage_options=storage_options, recency_unit=recency_unit, engine=engine)
+    options = {k: v for k, v in locals().items() if k not in ("source", "dataset")}
     spec, _ = dataset_spec(source, dataset=dataset, **options)
     src = frames.source_of(source) if frames.is_frame(source) else None
     customers, _, report, _ = pipeline.customer_table(spec, source=src)
