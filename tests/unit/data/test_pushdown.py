@@ -117,3 +117,13 @@ def test_uci_equals_polars(shared_data, name, columns, extra):
     assert expected is None or duck[0].height == expected
     _equal(polars_run, duck)
     assert duck[0].columns == pl.DataFrame(schema=polars_run[0].schema).columns
+
+
+def test_database_password_and_spark_token_never_logged():
+    from rfmlab.data import locations
+
+    section = {"uri": "postgresql://me:s3cret@db:5432/shop", "spark": {"remote": "sc://ws:443/;token=dapi42;x=1"}}
+    shown = locations.redact_section(section)
+    assert shown["uri"] == "postgresql://me:***@db:5432/shop"
+    assert shown["spark"]["remote"] == "sc://ws:443/;token=***;x=1"
+    assert "s3cret" not in str(shown) and "dapi42" not in str(shown)
