@@ -12,6 +12,7 @@ Measured: wall time and peak RSS of the rfmlab process (``/usr/bin/time -v``), t
 (the rfmlab process and its children, sampled every 0.2 s: Spark's JVM is a child), the load / clean / features
 stage times from the command's console, and the customers and rows it reports (equal for every contender).
 Run: .venv/bin/python benchmarks/pushdown.py [--rows 50000000] [--only polars,duckdb,spark,parts] [--json out.json]
+     .venv/bin/python benchmarks/pushdown.py --table out.json [more.json ...]   (the table into docs/guides/engines.md)
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ sys.path.insert(0, str(HERE))
 from bench_scale import job_cmd, make_log, stages  # noqa: E402
 
 PARTS = 50
+GUIDE = ROOT / "docs" / "guides" / "engines.md"
+START, END = "<!-- pushdown:start -->", "<!-- pushdown:end -->"
+LABELS = {"polars": "polars (streaming, default)", "duckdb": "DuckDB", "spark": "Spark `local[2]`",
+          "parts": "polars, the log as 50 hive parts"}  # fmt: skip
 
 
 def write_parts(log: Path, out: Path, parts: int = PARTS) -> None:
@@ -105,6 +110,35 @@ def contender(name: str, log: Path, parts: Path, store: Path) -> list[str]:
     return cmd
 
 
+def table(results: list[dict]) -> str:
+    """The markdown table of one or more results files (runs merged by contender)."""
+    runs = {k: v for r in results for k, v in r["runs"].items()}
+    first = results[0]
+    lines = [
+        f"{first['rows'] / 1e6:.0f}M lines, parquet (`bench_scale.py`'s log), the whole `rfmlab ... search=none "
+        f"algorithm=kmeans` command; {first['machine']}, {first['date']}, shared with other jobs (load average "
+        "about 8 on the 2 cores: absolute times are several times a quiet machine's, compare the rows).",
+        "",
+        "| engine | customers | wall | load + clean + features | peak RSS, rfmlab process | peak RSS, process tree |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ("polars", "duckdb", "spark", "parts"):
+        if name not in runs:
+            continue
+        r = runs[name]
+        stage = sum(r["stages"].get(s, 0) for s in ("load", "clean", "features"))
+        lines.append(f"| {LABELS[name]} | {r['customers']} | {r['wall_s']:.0f} s | {stage:.0f} s | "
+                     f"{r['peak_mb'] / 1024:.2f} GiB | {r['tree_peak_mb'] / 1024:.2f} GiB |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_table(paths: list[str]) -> None:
+    text = GUIDE.read_text()
+    body = table([json.loads(Path(p).read_text()) for p in paths])
+    head, rest = text.split(START)
+    GUIDE.write_text(f"{head}{START}\n{body}\n{END}{rest.split(END, 1)[1]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=50_000_000)
@@ -138,4 +172,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 2 and sys.argv[1] == "--table":
+        write_table(sys.argv[2:])
+    else:
+        main()
