@@ -157,12 +157,20 @@ def _distinct_lines(ibis, t, spec: DatasetSpec, *, engine: str, text: bool):
 def _copies_by_hash(ibis, t):
     """The distinct raw lines with their number of copies ``_w``, grouping in full only the lines whose hash repeats
     (repeats, and chance pairs): the others are one copy each. DuckDB grouping every line by every column held them
-    all (7.65 GiB on the 50M-line log); a hash a line and the few repeated lines are what polars keeps too."""
-    hashed = t.mutate(_h=ibis.struct({c: t[c] for c in t.columns}).hash())
-    again = hashed.group_by("_h").agg(_c=hashed.count())
-    again = again.filter(again["_c"] > 1).select("_h")
-    once = hashed.anti_join(again, "_h").drop("_h").mutate(**{WEIGHT: ibis.literal(1, type="int64")})
-    repeated = hashed.semi_join(again, "_h").drop("_h")
+    all (7.65 GiB on the 50M-line log); a hash a line and the few repeated lines are what polars keeps too. The
+    hash is written once per use (``_h0``, ``_h1``, ``_h2``): one shared subquery would be a CTE that DuckDB keeps
+    whole in memory."""
+
+    def hashed(name: str):
+        return t.mutate(**{name: ibis.struct({c: t[c] for c in t.columns}).hash()})
+
+    counted = hashed("_h0")
+    again = counted.group_by("_h0").agg(_c=counted.count())
+    again = again.filter(again["_c"] > 1).select(_h=again["_h0"])
+    one, two = hashed("_h1"), hashed("_h2")
+    once = one.anti_join(again, one["_h1"] == again["_h"]).drop("_h1")
+    once = once.mutate(**{WEIGHT: ibis.literal(1, type="int64")})
+    repeated = two.semi_join(again, two["_h2"] == again["_h"]).drop("_h2")
     repeated = repeated.group_by(list(t.columns)).agg(**{WEIGHT: repeated.count()})
     return once.union(repeated, distinct=False)
 
