@@ -6,7 +6,8 @@ definitions (recency in days, ratios, rounding, net <= 0 customers) stay those o
 
 How each polars-path step is written for an engine:
 
-- exact duplicate lines: the raw lines grouped by every column (``_w`` copies of each distinct line); a line's
+- exact duplicate lines: the distinct raw lines with their ``_w`` copies (DuckDB: a hash a line, only lines whose
+  hash repeats grouped in full, as polars does; elsewhere every line grouped by every column); a line's
   reasons depend only on its values, so its copies share them: a distinct line that an earlier reason drops counts
   ``_w`` lines there, one that none drops counts 1 kept (or dropped by a later reason) and ``_w - 1`` duplicates;
 - a line without an invoice id is a purchase of its own (counted, not named: no ``#row<n>`` id is made);
