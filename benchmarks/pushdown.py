@@ -117,7 +117,8 @@ def table(results: list[dict]) -> str:
     lines = [
         f"{first['rows'] / 1e6:.0f}M lines, parquet (`bench_scale.py`'s log), the whole `rfmlab ... search=none "
         f"algorithm=kmeans` command; {first['machine']}, {first['date']}, shared with other jobs (load average "
-        "about 8 on the 2 cores: absolute times are several times a quiet machine's, compare the rows).",
+        "4 to 5 on the 2 cores during these runs: compare the rows; the main job alone took 27 s on a quiet day, see "
+        "[Benchmarks](../benchmarks.md)).",
         "",
         "| engine | customers | wall | load + clean + features | peak RSS, rfmlab process | peak RSS, process tree |",
         "|---|---|---|---|---|---|",
