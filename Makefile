@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-fast docs notebooks lint ui dashboard serve bench clean-store help postgres-server chromium
+.PHONY: run test test-fast docs notebooks lint ui dashboard serve bench clean-store help postgres-server chromium java
 MODEL ?= models:/rfm-segmenter@champion
 PORT  ?= 5001
 STUDIES ?= mlruns/optuna.journal
@@ -42,7 +42,7 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/rfmlab $(ARGS)
 
-test: $(DEVSTAMP) postgres-server chromium
+test: $(DEVSTAMP) postgres-server chromium java
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(DEVSTAMP)
@@ -53,6 +53,12 @@ postgres-server:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; } || \
 	  { echo "tests need PostgreSQL's server: apt-get install postgresql"; exit 1; }
+
+# tests/e2e/test_spark.py runs the customer-table stage on PySpark (local[2]), which needs a Java 17+ runtime
+java:
+	@command -v java >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || \
+	  { echo "tests need Java 17+ for PySpark: apt-get install openjdk-17-jre-headless"; exit 1; }
 
 # tests/e2e/test_offline_html.py draws rfmlab's pages in a headless Chromium cut off from the network (Debian's
 # package: 67 packages, 141 MB download, 462 MB installed, about 50 s; installed here when missing)

@@ -25,6 +25,7 @@ _OPTIONS = (
     "recency_unit",
     "table",
     "query",
+    "engine",
 )
 
 
@@ -83,6 +84,7 @@ def customer_table(
     recency_unit: str | None = None,
     table: str | None = None,
     query: str | None = None,
+    engine: str | None = None,
 ) -> tuple[pl.DataFrame, CleaningReport]:
     """The customer table of a transaction log and its cleaning report, by the same streaming load -> clean ->
     RFM as the ``rfmlab`` command; or, with ``dataset="customers"``, a customer table read and checked as training
@@ -102,10 +104,13 @@ def customer_table(
         analysis_date: the day recency is measured from (default: the day after the last transaction).
         cleaning: ``missing_customer``, ``duplicates``, ``nonpositive_price`` (drop|keep), ``cancellations`` (net|drop).
         filter: a SQL condition on the source's columns, applied before cleaning (``"Country = 'France'"``).
-        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``), over the environment's.
-        recency_unit: a customer table's recency: ``days`` or ``date``.
+        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``); credentials also from
+            the standard environment variables.
+        recency_unit: a customer table's recency: ``days`` or ``date`` (the last purchase's date).
         table: with a database URL, the table to read (``schema.table``).
         query: with a database URL, the SQL whose rows are read (instead of a table).
+        engine: ``polars`` (default), or ``duckdb`` / ``postgres`` / ``spark``: the stage pushed down as one query
+            to the engine that holds the data (only the customer table comes back).
 
     Returns:
         ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``,

@@ -105,6 +105,12 @@ def _reasons(p: dict, has_price: bool, as_of: date | None) -> list[tuple[str, pl
     return [(name, cond) for name, cond in steps if enabled[name]]
 
 
+def reason_names(policy: dict | None, *, as_of: date | None) -> list[str]:
+    """The enabled row-level reasons of ``policy`` in the order they are applied (what ``data.pushdown`` writes for
+    an engine)."""
+    return [name for name, _ in _reasons(_policy(policy), True, as_of)]
+
+
 def _code(reasons: list[tuple[str, pl.Expr | None]], duplicate: pl.Expr) -> pl.Expr:
     """Per line: index + 1 of the first reason in ``reasons`` that drops it, 0 when it is kept."""
     code = pl.lit(0, dtype=pl.UInt8)

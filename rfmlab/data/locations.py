@@ -84,6 +84,9 @@ def redact_section(section: dict) -> dict:
     for key in ("path", "uri"):
         if isinstance(out.get(key), str) and scheme(out[key]):
             out[key] = shown(out[key])
+    spark = out.get("spark")
+    if isinstance(spark, dict) and isinstance(spark.get("remote"), str):  # sc://host/;token=... (Spark Connect)
+        out["spark"] = {**spark, "remote": re.sub(r"(;\s*token=)[^;]*", r"\1***", shown(spark["remote"]))}
     return out
 
 

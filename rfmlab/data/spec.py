@@ -87,9 +87,11 @@ class DatasetSpec:
     filter: str | None = None  # a SQL predicate on the source's columns (``pl.sql_expr``), applied before cleaning
     storage_options: dict = field(default_factory=dict)  # object-store options (s3://, gs://, az://) for polars
     recency_unit: str = "days"  # a customer table's recency: days, or the date of the last purchase
+    engine: str = "polars"  # where load -> clean -> RFM runs: polars here, or pushed down (``data.engines``)
     uri: str | None = None  # a database URL (data.sql): read with ``table`` or ``query`` instead of ``path``
-    table: str | None = None  # the table (schema.table) to read from ``uri``
-    query: str | None = None  # or the SQL query whose rows are read from ``uri``
+    table: str | None = None  # the table (schema.table) to read from ``uri`` (or from Spark's catalog)
+    query: str | None = None  # or the SQL query whose rows are read from ``uri`` (or run by Spark)
+    spark: dict = field(default_factory=dict)  # engine=spark: master, remote, app_name, conf (``data.engines``)
 
     @property
     def is_table(self) -> bool:
@@ -118,6 +120,7 @@ class DatasetSpec:
                 f"dataset.recency_unit={d['recency_unit']!r}: use days (dataset.columns.recency holds days since the "
                 "last purchase) or date (it holds the last purchase's date; recency counted to dataset.analysis_date)"
             )
+        _check_engine(d)
         return cls(columns=columns, **d)
 
 
@@ -125,6 +128,10 @@ def _check_sql(d: dict) -> None:
     """A SQL source: ``uri`` a database URL with exactly one of ``table`` and ``query``, and no ``path`` beside it."""
     uri, table, query = (d.get(k) or None for k in ("uri", "table", "query"))
     if uri is None:
+        if d.get("engine") == "spark":  # a table of Spark's catalog, or a query Spark runs
+            if table and query:
+                raise ConfigError("set dataset.table or dataset.query, not both")
+            return
         if table or query:
             key = "dataset.table" if table else "dataset.query"
             raise ConfigError(f"{key} reads from a database: give its URL too, dataset.uri=postgresql://user@host/db")
@@ -137,6 +144,23 @@ def _check_sql(d: dict) -> None:
             "the data; keep one (dataset.path=null for the database)"
         )
     sql.check(str(uri), table=table, query=query)
+
+
+ENGINES = ("polars", "duckdb", "postgres", "spark", "auto")
+SPARK_OPTIONS = ("master", "remote", "app_name", "conf")
+
+
+def _check_engine(d: dict) -> None:
+    """Refuse an unknown ``dataset.engine`` or ``dataset.spark`` option before any data is read."""
+    engine = d.setdefault("engine", "polars") or "polars"
+    d["engine"] = engine
+    if engine not in ENGINES:
+        raise ConfigError(f"dataset.engine={engine!r}: use one of {', '.join(ENGINES)} (polars is the default)")
+    spark = d.get("spark") or {}
+    if not isinstance(spark, dict) or sorted(set(spark) - set(SPARK_OPTIONS)):
+        bad = sorted(set(spark) - set(SPARK_OPTIONS)) if isinstance(spark, dict) else spark
+        raise ConfigError(f"dataset.spark: unknown option(s) {bad}; valid are {list(SPARK_OPTIONS)}")
+    d["spark"] = dict(spark)
 
 
 def _check_filter(text: str | None) -> None:

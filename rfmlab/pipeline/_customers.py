@@ -12,7 +12,8 @@ import polars as pl
 from rfmlab import clv as clv_mod
 from rfmlab import features
 from rfmlab.data import clean as clean_mod
-from rfmlab.data import load, tables
+from rfmlab.data import engines, load, tables
+from rfmlab.errors import ConfigError
 
 
 def no_stage(name: str):
@@ -110,22 +111,17 @@ def customer_table(
     as_of = features.parse_date(analysis_date or spec.analysis_date)
     if spec.is_table:
         return table_of(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
+    if engines.chosen(spec) != "polars":
+        if source is not None:
+            raise ConfigError(f"dataset.engine={spec.engine} reads dataset.path or a table, not a frame in memory")
+        if clv is not None and (isinstance(clv, clv_mod.ClvParams) or clv.enabled):
+            raise ConfigError(f"clv reads each customer's purchase days from the log: with dataset.engine={spec.engine} "
+                              "set clv.enabled=false, or dataset.engine=polars")  # fmt: skip
+        return pushed_down(spec, stage=stage, on_stage=on_stage, as_of=as_of)
     log = clean_log(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
-    report = log.report
     with stage("features"), reading(log.src):
         agg = clean_mod.remove_repeats(features.aggregate(log.kept), log.repeats)
-        agg, dropped = clean_mod.nonpositive(agg)
-        returns = int(agg["_return_lines"].sum())
-        clean_mod.finish(
-            report,
-            dropped_customers_lines=dropped,
-            rows_out=int(agg["_lines"].sum()),
-            customers=agg.height,
-            returns=returns,
-            as_of=as_of,
-        )
-        on_stage("clean", report)
-        customers, as_of = features.table(agg, as_of=as_of)
+        customers, as_of = _table(agg, log.report, on_stage=on_stage, as_of=as_of)
     if isinstance(clv, clv_mod.ClvParams):
         with reading(log.src):
             days = clv_mod.purchase_days(log.kept, repeats=log.repeats)
@@ -134,7 +130,59 @@ def customer_table(
     elif clv is not None and clv.enabled:
         customers = with_clv(log, customers, as_of=as_of, spec=clv, seed=seed, stage=stage, on_stage=on_stage)
     on_stage("features", customers)
-    return customers, as_of, report, log.src.digest
+    return customers, as_of, log.report, log.src.digest
+
+
+def _table(agg: pl.DataFrame, report: clean_mod.CleaningReport, *, on_stage: Callable, as_of: date | None):
+    """Per-customer aggregates (``features.aggregate``'s columns) to the customer table, the report completed."""
+    agg, dropped = clean_mod.nonpositive(agg)
+    returns = int(agg["_return_lines"].sum())
+    rows_out = int(agg["_lines"].sum())
+    clean_mod.finish(
+        report, dropped_customers_lines=dropped, rows_out=rows_out, customers=agg.height, returns=returns, as_of=as_of
+    )
+    on_stage("clean", report)
+    return features.table(agg, as_of=as_of)
+
+
+def pushed_down(
+    spec: load.DatasetSpec,
+    *,
+    stage: Callable = no_stage,
+    on_stage: Callable[[str, object], None] = lambda name, out: None,
+    as_of: date | None = None,
+) -> tuple[pl.DataFrame, date, clean_mod.CleaningReport, str]:
+    """load -> clean -> RFM as one query run by the engine that holds the log (``data.pushdown``): only one row per
+    customer and reason comes back, then the customer table is made as ``customer_table`` makes it."""
+    from rfmlab.data import pushdown
+
+    engine = engines.chosen(spec)
+    with stage("load"):
+        opened = engines.open_log(spec)
+        try:
+            spec, detected = pushdown.resolve_date_format(spec, opened.head)
+        except BaseException:
+            opened.close()
+            raise
+        fmt = {"date_format": spec.date_format, "detected": detected, "zone": None}
+        on_stage("load", {"head": opened.head, "digest": opened.digest, "digest_note": opened.digest_note, **fmt})
+    try:
+        with stage("clean"):
+            expr = pushdown.expression(
+                engines.ibis_for(engine), opened.table, spec, engine=engine, text=opened.text, as_of=as_of
+            )
+            try:
+                groups = expr.to_polars()
+            except Exception as e:
+                raise engines.engine_error(engine, opened.shown, e) from e
+            report, agg = pushdown.report_and_aggregates(groups, spec, as_of=as_of, engine=engine, shown=opened.shown)
+            report.filter = spec.filter or None
+        with stage("features"):
+            customers, as_of = _table(agg, report, on_stage=on_stage, as_of=as_of)
+            on_stage("features", customers)
+    finally:
+        opened.close()
+    return customers, as_of, report, opened.digest
 
 
 def with_clv(
