@@ -86,9 +86,8 @@ def customer_table(
     query: str | None = None,
     engine: str | None = None,
 ) -> tuple[pl.DataFrame, CleaningReport]:
-    """The customer table of a transaction log and its cleaning report, by the same streaming load -> clean ->
-    RFM as the ``rfmlab`` command; or, with ``dataset="customers"``, a customer table read and checked as training
-    reads it.
+    """The customer table of a transaction log and its cleaning report, by the ``rfmlab`` command's load -> clean ->
+    RFM; or, with ``dataset="customers"``, a customer table read and checked as training reads it.
 
     Args:
         source: a file (CSV, .csv.gz, parquet, xlsx; streamed, xlsx read whole), a folder of parquet or CSV parts
@@ -104,18 +103,15 @@ def customer_table(
         analysis_date: the day recency is measured from (default: the day after the last transaction).
         cleaning: ``missing_customer``, ``duplicates``, ``nonpositive_price`` (drop|keep), ``cancellations`` (net|drop).
         filter: a SQL condition on the source's columns, applied before cleaning (``"Country = 'France'"``).
-        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``); credentials also from
-            the standard environment variables.
+        storage_options: object-store options for polars (``{"aws_region": "eu-west-1"}``), over the environment's.
         recency_unit: a customer table's recency: ``days`` or ``date`` (the last purchase's date).
         table: with a database URL, the table to read (``schema.table``).
         query: with a database URL, the SQL whose rows are read (instead of a table).
-        engine: ``polars`` (default), or ``duckdb`` / ``postgres`` / ``spark``: the stage pushed down as one query
-            to the engine that holds the data (only the customer table comes back).
+        engine: ``polars`` (default), ``duckdb``, ``postgres`` or ``spark``: the stage run where the data is.
 
     Returns:
-        ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``,
-        ``monetary``, ``tenure_days``, ``avg_order_value``, ``return_rate``, ...) and what cleaning removed
-        (``report.rows_in``, ``report.dropped`` by reason, ``report.rows_out``, ``report.customers_out``).
+        ``(customers, report)``: one row per customer (``customer_id``, ``recency``, ``frequency``, ``monetary``
+        and extras) and what cleaning removed (``report.rows_in``, ``report.dropped`` by reason, ``report.rows_out``).
 
     Raises:
         rfmlab.DataError, rfmlab.ConfigError: the one-line messages the command prints.

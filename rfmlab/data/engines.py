@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from rfmlab.data import locations, source
+from rfmlab.data import locations, source, sql
 from rfmlab.data.spec import DatasetSpec
 from rfmlab.errors import ConfigError, DataError
 
@@ -66,6 +66,7 @@ class Opened:
     shown: str = ""
     text: bool = False  # CSV text: every column is a string, undecodable bytes counted as polars counts them
     closers: list = field(default_factory=list)
+    lineage: dict | None = None  # a database's: data.server (its URL, redacted) and data.query, as a SQL source's
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -151,8 +152,9 @@ def _postgres(ibis, spec: DatasetSpec) -> Opened:
         con.disconnect()
         raise engine_error("postgres", f"{shown} ({spec.table or 'dataset.query'})", e) from e
     note = "a database table: its rows are not hashed (the run records dataset.uri and dataset.table / query)"
+    lineage = {"data.server": shown, "data.query": sql.statement(spec.uri, table=spec.table, query=spec.query)}
     return Opened(engine="postgres", table=table, head=head, digest_note=note, shown=spec.table or shown,
-                  closers=[con.disconnect])  # fmt: skip
+                  closers=[con.disconnect], lineage=lineage)  # fmt: skip
 
 
 def _named(con, spec: DatasetSpec):

@@ -115,8 +115,8 @@ def customer_table(
         if source is not None:
             raise ConfigError(f"dataset.engine={spec.engine} reads dataset.path or a table, not a frame in memory")
         if clv is not None and (isinstance(clv, clv_mod.ClvParams) or clv.enabled):
-            raise ConfigError(f"clv reads each customer's purchase days from the log: with dataset.engine={spec.engine} "
-                              "set clv.enabled=false, or dataset.engine=polars")  # fmt: skip
+            raise ConfigError(f"clv reads each customer's purchase days from the log: with "
+                              f"dataset.engine={spec.engine} set clv.enabled=false, or dataset.engine=polars")
         return pushed_down(spec, stage=stage, on_stage=on_stage, as_of=as_of)
     log = clean_log(spec, stage=stage, on_stage=on_stage, source=source, as_of=as_of)
     with stage("features"), reading(log.src):
@@ -165,7 +165,8 @@ def pushed_down(
             opened.close()
             raise
         fmt = {"date_format": spec.date_format, "detected": detected, "zone": None}
-        on_stage("load", {"head": opened.head, "digest": opened.digest, "digest_note": opened.digest_note, **fmt})
+        on_stage("load", {"head": opened.head, "digest": opened.digest, "digest_note": opened.digest_note, **fmt,
+                          "lineage": opened.lineage})  # fmt: skip
     try:
         with stage("clean"):
             expr = pushdown.expression(
