@@ -16,9 +16,8 @@ pytestmark = pytest.mark.slow
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
-    uri, storage = stores(tmp_path)
-    args = slow_search(uri, storage)
+def stop_midway(args, storage, sig):
+    """Start the search ``args``, send ``sig`` once 6 trials finished; its exit code and standard error."""
     proc = spawn_cli(*args)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
@@ -26,8 +25,15 @@ def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
         if len(done) >= 6:
             break
         time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
+    uri, storage = stores(tmp_path)
+    args = slow_search(uri, storage)
+    stop_midway(args, storage, signal.SIGKILL)
     study, before = finished(storage)
     assert 6 <= len(before) < 40, "the search finished before it could be killed"
     kept = {t.number: t.value for t in before}
@@ -46,19 +52,6 @@ def test_killed_search_resumes_without_losing_finished_trials(tmp_path):
 # SIGTERM (a scheduler, ``kill``, SLURM's pre-emption) and SIGHUP are handled like Ctrl-C: the run is marked KILLED
 # with error.txt naming the signal, the trial in progress fails in the study, exit code 128 + the signal, and the
 # search resumes without losing a finished trial.
-def stop_midway(args, storage, sig):
-    proc = spawn_cli(*args)
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        _, done = finished(storage)
-        if len(done) >= 6:
-            break
-        time.sleep(0.2)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    return proc.returncode, err
-
-
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_terminated_search_is_marked_killed_and_resumes(tmp_path, sig, code):
     uri, storage = stores(tmp_path)
