@@ -8,7 +8,7 @@ Also fits a log simulated from the BG/NBD / Gamma-Gamma processes with known par
 time the fits alone and show the parameters recovered.
 
 Targets (the scale issue, 10): the command <= 10 min and <= 4 GiB peak on this machine.
-Run: .venv/bin/python benchmarks/clv.py [--customers 1000000] [--search none|optuna] [--json F]
+Run: .venv/bin/python benchmarks/bench_clv.py [--customers 1000000] [--search none|optuna] [--json F]
 """
 
 from __future__ import annotations
