@@ -11,8 +11,10 @@ Contenders, each the whole ``rfmlab`` command in its own process (``search=none 
 Measured: wall time and peak RSS of the rfmlab process (``/usr/bin/time -v``), the peak of the whole process tree
 (the rfmlab process and its children, sampled every 0.2 s: Spark's JVM is a child), the load / clean / features
 stage times from the command's console, and the customers and rows it reports (equal for every contender).
-Run: .venv/bin/python benchmarks/bench_pushdown.py [--rows 50000000] [--only polars,duckdb,spark,parts] [--json out.json]
-     .venv/bin/python benchmarks/bench_pushdown.py --table out.json [more.json ...]   (the table into docs/guides/engines.md)
+Run: .venv/bin/python benchmarks/bench_pushdown.py [--rows 50000000] [--only polars,duckdb,spark,parts]
+         [--json out.json]
+     .venv/bin/python benchmarks/bench_pushdown.py --table out.json [more.json ...]
+         (the table into docs/guides/engines.md)
 """
 
 from __future__ import annotations
