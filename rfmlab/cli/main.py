@@ -43,7 +43,7 @@ def _task(cfg) -> dict | None:
 
     try:
         plain, cfg_yaml = plain_config(cfg)
-        _scrub_output((plain.get("dataset") or {}).get("uri"))
+        _scrub_output(plain.get("dataset") or {})
         plain["sweep_id"] = sweep.sweep_id()
         settings = jobs.Settings.from_config(plain)  # every section validated here, before any run starts
         return jobs.run(settings, config_yaml=cfg_yaml)
@@ -61,23 +61,33 @@ def _task(cfg) -> dict | None:
         sys.exit(128 + e.signum if isinstance(e, Terminated) else 130)
 
 
-def _scrub_output(uri: str | None) -> None:
+def _scrub_output(dataset: dict) -> None:
     """Hydra has written the config and the command line into its output folder (``.hydra/*.yaml``, and a sweep's
-    ``multirun.yaml``) before the task runs: a password in ``dataset.uri`` is taken out of them."""
+    ``multirun.yaml``) before the task runs: the dataset's secrets (a password in ``dataset.uri``, Spark's conf
+    secrets, a Spark Connect token; ``locations.section_secrets``) are taken out of them."""
+    import os
+    import tempfile
     from pathlib import Path
 
     from hydra.core.hydra_config import HydraConfig
 
-    from rfmlab.data import sql
+    from rfmlab.data import locations, sql
 
-    if not uri or not sql.password(str(uri)) or not HydraConfig.initialized():
+    if not locations.section_secrets(dataset) or not HydraConfig.initialized():
         return
     hc = HydraConfig.get()
     found = [Path(hc.sweep.dir) / "multirun.yaml"]  # a sweep's own copy of the command line, beside its jobs
     if hc.output_subdir is not None:
         found += (Path(hc.runtime.output_dir) / hc.output_subdir).glob("*.yaml")
     for f in (f for f in found if f.is_file()):
-        f.write_text(sql.scrub(f.read_text(), str(uri)))
+        text = f.read_text()
+        uri = str(dataset.get("uri") or "")
+        clean = locations.scrub_section(sql.scrub(text, uri) if uri else text, dataset)
+        if clean != text:  # a sweep's jobs share multirun.yaml: replaced whole, never seen half-written
+            fd, tmp = tempfile.mkstemp(dir=f.parent, prefix=f".{f.name}.")
+            with os.fdopen(fd, "w") as out:
+                out.write(clean)
+            os.replace(tmp, f)
 
 
 def _check_overrides(args: list[str]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -139,10 +140,11 @@ def _postgres(ibis, spec: DatasetSpec) -> Opened:
             "dataset.table=NAME (or dataset.query='SELECT ...')"
         )
     shown = locations.shown(spec.uri)
+    uri = re.sub(r"(://[^/@:]*):\*\*\*@", r"\1@", spec.uri)  # recorded redacted: libpq's PGPASSWORD, .pgpass
     try:
-        con = ibis.connect(spec.uri.replace("postgresql://", "postgres://", 1))
+        con = ibis.connect(uri.replace("postgresql://", "postgres://", 1))
     except Exception as e:
-        raise engine_error("postgres", shown, e) from e
+        raise engine_error("postgres", shown, e, uri=spec.uri) from None
     try:
         con.raw_sql("SET TIME ZONE 'UTC'")  # to_timestamp gives instants: wall-clock times read as UTC stay as given
         table = _named(con, spec)
@@ -150,7 +152,7 @@ def _postgres(ibis, spec: DatasetSpec) -> Opened:
         head = table.head(HEAD_ROWS).to_polars()
     except Exception as e:
         con.disconnect()
-        raise engine_error("postgres", f"{shown} ({spec.table or 'dataset.query'})", e) from e
+        raise engine_error("postgres", f"{shown} ({spec.table or 'dataset.query'})", e, uri=spec.uri) from None
     note = "a database table: its rows are not hashed (the run records dataset.uri and dataset.table / query)"
     lineage = {"data.server": shown, "data.query": sql.statement(spec.uri, table=spec.table, query=spec.query)}
     return Opened(engine="postgres", table=table, head=head, digest_note=note, shown=spec.table or shown,
@@ -262,10 +264,12 @@ def _spark_read(con, spec: DatasetSpec, path: str, fmt: str):
     return con.read_parquet(path)
 
 
-def engine_error(engine: str, what: str, e: BaseException) -> DataError:
-    """A one-line DataError for an engine's failure on ``what`` (the engine's first line, cut)."""
+def engine_error(engine: str, what: str, e: BaseException, *, uri: str | None = None) -> DataError:
+    """A one-line DataError for an engine's failure on ``what`` (the engine's first line, cut; ``uri``'s password
+    never in it)."""
     java = getattr(e, "java_exception", None)  # py4j: the JVM's exception says what went wrong
     text = str(java.toString() if java is not None else e).strip()
+    text = sql.scrub(text, uri) if uri else text
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(e).__name__)
     first = first if len(first) <= 300 else first[:300] + "..."
     return DataError(f"dataset.engine={engine} failed on {what}: {first}")

@@ -15,6 +15,7 @@ for it: their names, sizes and ETags (where the store gives them) are, or the di
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -75,6 +76,52 @@ def scrub(text: str, options: dict | None) -> str:
     return text
 
 
+def _nested_secrets(conf: object, prefix: str = "") -> list[str]:
+    """The values of a nested options dict (``dataset.spark.conf``: ``spark.hadoop.fs.s3a.secret.key`` arrives from
+    a command line as nested keys) whose dotted key names a secret."""
+    if not isinstance(conf, dict):
+        return []
+    out = []
+    for k, v in conf.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict):
+            out += _nested_secrets(v, key)
+        elif SECRET.search(key) and str(v) not in ("", "None"):
+            out.append(str(v))
+    return out
+
+
+def _redact_nested(conf: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in conf.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        out[k] = _redact_nested(v, key) if isinstance(v, dict) else "***" if SECRET.search(key) else v
+    return out
+
+
+def section_secrets(section: dict) -> list[str]:
+    """Every secret a ``dataset`` section holds: secret storage options, a database URL's password, Spark's conf
+    secrets (``spark.hadoop.fs.s3a.secret.key``...) and a Spark Connect token; longest first (to replace)."""
+    from urllib.parse import quote, unquote, urlsplit
+
+    found = secrets(section.get("storage_options"))
+    for key in ("path", "uri"):
+        with contextlib.suppress(ValueError):
+            password = urlsplit(str(section.get(key) or "")).password
+            found += [password, unquote(password), quote(password, safe="")] if password else []
+    spark = section.get("spark") if isinstance(section.get("spark"), dict) else {}
+    found += _nested_secrets(spark.get("conf") or {})
+    found += re.findall(r";\s*token=([^;]+)", str(spark.get("remote") or ""))
+    return sorted({s for s in found if s and s != "***"}, key=len, reverse=True)
+
+
+def scrub_section(text: str, section: dict) -> str:
+    """``text`` without any secret of the ``dataset`` section (``section_secrets``)."""
+    for value in section_secrets(section):
+        text = text.replace(value, "***")
+    return text
+
+
 def redact_section(section: dict) -> dict:
     """A ``dataset`` config section fit to log or keep in a model: secret storage options as ``***``, the path and
     the database URL without a password or query values."""
@@ -86,7 +133,9 @@ def redact_section(section: dict) -> dict:
             out[key] = shown(out[key])
     spark = out.get("spark")
     if isinstance(spark, dict) and isinstance(spark.get("remote"), str):  # sc://host/;token=... (Spark Connect)
-        out["spark"] = {**spark, "remote": re.sub(r"(;\s*token=)[^;]*", r"\1***", shown(spark["remote"]))}
+        spark = out["spark"] = {**spark, "remote": re.sub(r"(;\s*token=)[^;]*", r"\1***", shown(spark["remote"]))}
+    if isinstance(spark, dict) and isinstance(spark.get("conf"), dict):  # spark.hadoop.fs.s3a.secret.key...
+        out["spark"] = {**spark, "conf": _redact_nested(spark["conf"])}
     return out
 
 

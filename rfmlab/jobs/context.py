@@ -69,6 +69,7 @@ def config_text(s: Settings, config_yaml: str) -> str:
         text = text.replace(url, locations.shown(url)) if locations.scheme(url) else text
     if s.dataset.uri:
         text = sql.scrub(text, s.dataset.uri)
+    text = locations.scrub_section(text, {"spark": s.dataset.spark})  # Spark's conf secrets, a Connect token
     return locations.scrub(text, s.dataset.storage_options)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from rfmlab.cluster import AlgorithmSpec
 from rfmlab.clv import ClvSpec, require
-from rfmlab.data import locations
+from rfmlab.data import engines, locations
 from rfmlab.data.schema import CLV_COLUMNS
 from rfmlab.data.source import Source
 from rfmlab.data.spec import DatasetSpec
@@ -123,6 +123,11 @@ def _check_clv(clv: ClvSpec, *, dataset: DatasetSpec, features: FeatureSpec) -> 
         raise ConfigError(f"features.columns has {wanted}, which CLV computes; set clv.enabled=true")
     if clv.enabled:
         require()  # the extra, before any data is read
+    if clv.enabled and engines.chosen(dataset) != "polars":
+        raise ConfigError(
+            f"clv reads each customer's purchase days from the log: with dataset.engine={dataset.engine} set "
+            "clv.enabled=false, or dataset.engine=polars"
+        )
     if clv.enabled and dataset.is_table:
         raise ConfigError(
             f"clv.enabled=true needs a transaction log; dataset={dataset.name} is a customer table "

@@ -159,14 +159,14 @@ def pushed_down(
     engine = engines.chosen(spec)
     with stage("load"):
         opened = engines.open_log(spec)
-        try:
+        try:  # the engine's connection (or session) is closed whatever fails once it is open
             spec, detected = pushdown.resolve_date_format(spec, opened.head)
+            fmt = {"date_format": spec.date_format, "detected": detected, "zone": None}
+            on_stage("load", {"head": opened.head, "digest": opened.digest, "digest_note": opened.digest_note,
+                              **fmt, "lineage": opened.lineage})  # fmt: skip
         except BaseException:
             opened.close()
             raise
-        fmt = {"date_format": spec.date_format, "detected": detected, "zone": None}
-        on_stage("load", {"head": opened.head, "digest": opened.digest, "digest_note": opened.digest_note, **fmt,
-                          "lineage": opened.lineage})  # fmt: skip
     try:
         with stage("clean"):
             expr = pushdown.expression(
@@ -175,7 +175,7 @@ def pushed_down(
             try:
                 groups = expr.to_polars()
             except Exception as e:
-                raise engines.engine_error(engine, opened.shown, e) from e
+                raise engines.engine_error(engine, opened.shown, e, uri=spec.uri) from None
             report, agg = pushdown.report_and_aggregates(groups, spec, as_of=as_of, engine=engine, shown=opened.shown)
             report.filter = spec.filter or None
         with stage("features"):

@@ -68,7 +68,9 @@ class Segmenter:
         the training data's layout and cleaning (or ``dataset``'s)."""
         from rfmlab.pipeline import customer_table
 
-        spec = load.DatasetSpec.from_dict({**(dataset or self.dataset), "path": None, "download": {}})
+        # the log is already open here: polars reads it, whatever engine or database the training data came from
+        here = {"path": None, "download": {}, "engine": "polars", "uri": None, "table": None, "query": None}
+        spec = load.DatasetSpec.from_dict({**(dataset or self.dataset), **here})
         src = raw if isinstance(raw, load.Source) else load.Source(lf=raw.lazy(), head=raw.head(2000), digest="")
         params = clv_mod.ClvParams.from_dict(self.clv) if self.clv else None
         customers, _, _, _ = customer_table(spec, source=src, analysis_date=as_of, clv=params)

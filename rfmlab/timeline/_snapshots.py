@@ -49,17 +49,20 @@ def snapshot_tables(
     with stage(f"{len(when)} snapshots ({spec.every})"):
         tables = {d: snapshots.table(rows, repeats=log.repeats, as_of=d) for d in when}
     if spec.clv:
-        tables = with_clv(tables, rows=rows, params=clv.ClvParams.from_dict(spec.clv))
+        tables = with_clv(tables, rows=rows, params=clv.ClvParams.from_dict(spec.clv), repeats=log.repeats)
     return {d: t for d, t in tables.items() if t.height}, log
 
 
-def with_clv(tables: dict[date, pl.DataFrame], *, rows: pl.DataFrame, params: clv.ClvParams) -> dict:
+def with_clv(tables: dict[date, pl.DataFrame], *, rows: pl.DataFrame, params: clv.ClvParams,
+             repeats: pl.DataFrame | None = None) -> dict:  # fmt: skip
     """Each snapshot's customers with CLV's columns, predicted by the model's parameters from the purchase days
-    before the snapshot (the folded rows give them: one row per customer, invoice, kind and day)."""
+    before the snapshot (the folded rows give them: one row per customer, invoice, kind and day; the exact
+    ``repeats`` of kept lines come off the spend, as in a run)."""
     days = clv.purchase_days(
         rows.select(S.CUSTOMER, pl.col(snapshots.DAY).cast(pl.Datetime("us")).alias(S.TIMESTAMP), S.AMOUNT,
-                    S.IS_RETURN)  # fmt: skip
-    )
+                    S.IS_RETURN),
+        repeats=repeats,
+    )  # fmt: skip
     out = {}
     for d, table in tables.items():
         predicted = clv.predict(clv.summary(days, as_of=d, time_unit=params.time_unit), params)

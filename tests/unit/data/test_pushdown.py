@@ -122,8 +122,15 @@ def test_uci_equals_polars(shared_data, name, columns, extra):
 def test_database_password_and_spark_token_never_logged():
     from rfmlab.data import locations
 
-    section = {"uri": "postgresql://me:s3cret@db:5432/shop", "spark": {"remote": "sc://ws:443/;token=dapi42;x=1"}}
+    # +dataset.spark.conf.spark.hadoop.fs.s3a.secret.key=... arrives from the command line as nested keys
+    conf = {"spark": {"hadoop": {"fs": {"s3a": {"secret": {"key": "hadoop-9x"}}}}, "executor": {"memory": "8g"}}}
+    section = {"uri": "postgresql://me:s3cret@db:5432/shop",
+               "spark": {"remote": "sc://ws:443/;token=dapi42;x=1", "conf": conf}}  # fmt: skip
     shown = locations.redact_section(section)
     assert shown["uri"] == "postgresql://me:***@db:5432/shop"
     assert shown["spark"]["remote"] == "sc://ws:443/;token=***;x=1"
-    assert "s3cret" not in str(shown) and "dapi42" not in str(shown)
+    assert shown["spark"]["conf"]["spark"]["hadoop"]["fs"]["s3a"]["secret"]["key"] == "***"
+    assert shown["spark"]["conf"]["spark"]["executor"]["memory"] == "8g"  # not a secret: kept
+    assert not [s for s in ("s3cret", "dapi42", "hadoop-9x") if s in str(shown)]
+    text = "uri postgresql://me:s3cret@db/shop token=dapi42 key: hadoop-9x memory: 8g"  # Hydra's .hydra/*.yaml
+    assert locations.scrub_section(text, section) == "uri postgresql://me:***@db/shop token=*** key: *** memory: 8g"

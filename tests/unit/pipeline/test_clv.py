@@ -109,3 +109,8 @@ def test_a_served_clv_model_takes_an_rfm_table_without_clvs_columns(run):
     assert list(out.columns) == segmenter.output_columns
     assert out["clv"].tolist() == pytest.approx(direct["clv"].to_list())
     assert out["cluster"].tolist() == direct["cluster"].to_list()
+
+
+def test_clv_beside_a_pushed_down_engine_is_refused_before_any_run(composed_config):
+    with pytest.raises(ConfigError, match=r"^clv reads each customer's purchase days.*dataset.engine=duckdb"):
+        Settings.from_config(composed_config(["dataset.engine=duckdb", "clv.enabled=true"]))

@@ -45,3 +45,19 @@ def test_the_k_report_scores_every_k_on_one_sample(small_prepared):
     inertia = rest["inertia"].to_list()
     assert inertia == sorted(inertia, reverse=True)  # more clusters, less within-cluster spread
     assert rest.select(pl.all().is_null().any()).row(0) == tuple(False for _ in rest.columns)
+
+
+def test_a_model_trained_where_the_data_lives_scores_a_log_here(small_prepared, composed_config):
+    """A model keeps its training data's dataset section: trained with the stage pushed down to a database, it still
+    reads a new log (a file, a frame) with polars, whatever engine, URL and table the section names."""
+    from rfmlab.data import synthetic
+
+    fit = pipeline.fit(small_prepared, algorithm="kmeans", params={"n_clusters": 4, "n_init": 4}, seed=0)
+    from rfmlab.jobs import Settings
+
+    local = Settings.from_config(composed_config(["dataset.synthetic.n_customers=600"])).dataset_section
+    pushed = {**local, "engine": "postgres", "uri": "postgresql://me:***@db/shop", "table": "sales"}
+    log = synthetic.generate("ecommerce", n_customers=150, seed=3)
+    models = [pipeline.build_segmenter(fit, prep=small_prepared, dataset=d) for d in (local, pushed)]
+    scored = [m.customers_from_log(log) for m in models]
+    assert scored[0].height > 100 and scored[1].equals(scored[0])
