@@ -176,7 +176,8 @@ def _filtered(table, spec: DatasetSpec):
 
 def spark_session(options: dict):
     """The Spark session ``dataset.spark`` describes: Spark Connect (``remote``), else a classic session on
-    ``master`` (``local[2]`` by default) with ``conf``; an existing session is reused (its conf updated)."""
+    ``master`` (``local[2]`` by default) with ``conf``; an existing session is reused (only the runtime SQL
+    settings of ``conf`` reach it)."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(str(options.get("app_name") or "rfmlab"))

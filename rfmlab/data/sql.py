@@ -140,9 +140,13 @@ def connect(uri: str):
     which = kind(uri)
     if which == "postgresql":
         conn = _driver("adbc_driver_postgresql.dbapi", uri).connect(uri)
-        with conn.cursor() as cur:  # a query cannot change the database (DELETE ... RETURNING, a function's writes)
-            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        conn.commit()  # the next transaction, the query's, is read-only (and never committed)
+        try:
+            with conn.cursor() as cur:  # a query cannot change the database (DELETE ... RETURNING, a function's writes)
+                cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            conn.commit()  # the next transaction, the query's, is read-only (and never committed)
+        except BaseException:
+            conn.close()
+            raise
         return conn
     if which == "sqlite":
         import sqlite3
@@ -152,7 +156,7 @@ def connect(uri: str):
         return _driver("duckdb", uri).connect(str(_file(uri)), read_only=True)
     sa = _driver("sqlalchemy", uri)
     try:
-        engine = sa.create_engine(uri)
+        engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)  # closing the connection closes the driver's
     except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError) as e:
         raise ConfigError(
             f"dataset.uri={locations.shown(uri)}: no driver for it ({_first(e, uri)}); install the SQLAlchemy "
