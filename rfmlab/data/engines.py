@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -140,7 +139,7 @@ def _postgres(ibis, spec: DatasetSpec) -> Opened:
             "dataset.table=NAME (or dataset.query='SELECT ...')"
         )
     shown = locations.shown(spec.uri)
-    uri = re.sub(r"(://[^/@:]*):\*\*\*@", r"\1@", spec.uri)  # recorded redacted: libpq's PGPASSWORD, .pgpass
+    uri = sql.unredacted(spec.uri)
     try:
         con = ibis.connect(uri.replace("postgresql://", "postgres://", 1))
     except Exception as e:

@@ -133,10 +133,16 @@ def _driver(module: str, uri: str):
         ) from e
 
 
+def unredacted(uri: str) -> str:
+    """``uri`` without a password recorded as ``***`` (a rerun of a run's config): the driver's own sources give it
+    (libpq's ``PGPASSWORD``, ``~/.pgpass``)."""
+    return re.sub(r"(://[^/@:]*):\*\*\*@", r"\1@", uri)
+
+
 def connect(uri: str):
     """A read-only connection (or a SQLAlchemy connection streaming its results) to ``uri``; the caller closes it.
     A password recorded as ``***`` (a rerun of a run's config) is left out: the driver's own sources give it."""
-    uri = re.sub(r"(://[^/@:]*):\*\*\*@", r"\1@", uri)  # redacted where a run recorded it: libpq's PGPASSWORD, .pgpass
+    uri = unredacted(uri)
     which = kind(uri)
     if which == "postgresql":
         conn = _driver("adbc_driver_postgresql.dbapi", uri).connect(uri)
